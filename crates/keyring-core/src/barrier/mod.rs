@@ -1,0 +1,210 @@
+//! The barrier: every value sealed with AES-256-GCM under the internal data
+//! key, with its storage path as associated data, so that a value moved to
+//! another path no longer opens.
+//!
+//! Layout of a stored value: `0x01 || nonce (12) || ciphertext || tag (16)`.
+
+mod keyfolder;
+mod keystore;
+
+use std::sync::{Arc, Mutex};
+
+use ring::rand::SystemRandom;
+use zeroize::Zeroizing;
+
+pub use keyfolder::{KeyFolder, KeyHash, UserKey};
+pub use keystore::{Keystore, Unlocked};
+
+use crate::aead::SealKey;
+use crate::store::{Store, WriteBatch, WriteOp};
+use crate::Error;
+
+const FORMAT_V1: u8 = 1;
+
+/// The encrypted view of a [`Store`]. Values go in and come out in plaintext;
+/// what reaches the store is sealed.
+pub struct Barrier {
+    store: Arc<dyn Store>,
+    key: SealKey,
+    rng: SystemRandom,
+    keystore: Option<Keystore>,
+    user_keys: Mutex<Vec<KeyHash>>,
+    rotation: tokio::sync::Mutex<()>,
+}
+
+impl std::fmt::Debug for Barrier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Barrier")
+            .field("keystore", &self.keystore)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Barrier {
+    /// A barrier over `store` with the data key of an unlocked keystore.
+    pub fn new(store: Arc<dyn Store>, unlocked: Unlocked) -> Self {
+        let (key, keys, keystore) = unlocked.into_parts();
+        Barrier {
+            store,
+            key,
+            rng: SystemRandom::new(),
+            keystore: Some(keystore),
+            user_keys: Mutex::new(keys),
+            rotation: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// A barrier with a fresh random data key that is kept nowhere: for tests
+    /// and for embedders whose store lives no longer than the process.
+    /// Rotation is not available on it.
+    pub fn ephemeral(store: Arc<dyn Store>) -> Result<Self, Error> {
+        let rng = SystemRandom::new();
+        let key = SealKey::generate(&rng).map_err(|_| Error::Storage("no randomness".into()))?;
+        Ok(Barrier {
+            store,
+            key,
+            rng,
+            keystore: None,
+            user_keys: Mutex::new(Vec::new()),
+            rotation: tokio::sync::Mutex::new(()),
+        })
+    }
+
+    /// True when the data key is protected by the keys of a key folder.
+    pub fn has_key_folder(&self) -> bool {
+        self.keystore.as_ref().is_some_and(Keystore::has_folder)
+    }
+
+    /// SHA-256 of each user key the data key is wrapped under now, sorted.
+    pub fn user_key_hashes(&self) -> Vec<KeyHash> {
+        self.user_keys.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Re-reads the key folder and wraps the data key under each key now in it
+    /// (a key removed from the folder no longer opens the store). The stored
+    /// data is not touched: this costs the same for ten entries or a million.
+    /// A folder with no valid key is refused and nothing changes.
+    pub async fn rotate_user_keys(&self) -> Result<Vec<KeyHash>, Error> {
+        let Some(keystore) = self.keystore.clone() else {
+            return Err(Error::KeyFolder {
+                folder: Default::default(),
+                reason: "no key folder is configured".into(),
+            });
+        };
+        let _serialised = self.rotation.lock().await;
+        let raw = Zeroizing::new(*self.key.raw());
+        let hashes = tokio::task::spawn_blocking(move || keystore.rewrap(&raw))
+            .await
+            .map_err(|e| Error::Storage(format!("rotation task failed: {e}")))??;
+        *self.user_keys.lock().unwrap_or_else(|p| p.into_inner()) = hashes.clone();
+        Ok(hashes)
+    }
+
+    fn seal(&self, path: &str, plaintext: &[u8]) -> Result<Vec<u8>, Error> {
+        let sealed = self
+            .key
+            .seal(&self.rng, path.as_bytes(), plaintext)
+            .map_err(|_| Error::Storage("no randomness for a nonce".into()))?;
+        let mut out = Vec::with_capacity(1 + sealed.len());
+        out.push(FORMAT_V1);
+        out.extend_from_slice(&sealed);
+        Ok(out)
+    }
+
+    fn open(&self, path: &str, stored: &[u8]) -> Result<Zeroizing<Vec<u8>>, Error> {
+        match stored.split_first() {
+            Some((&FORMAT_V1, sealed)) => self
+                .key
+                .open(path.as_bytes(), sealed)
+                .ok_or_else(|| Error::Corrupt { path: path.into() }),
+            _ => Err(Error::Corrupt { path: path.into() }),
+        }
+    }
+
+    /// The plaintext value at `path`.
+    pub async fn get(&self, path: &str) -> Result<Option<Zeroizing<Vec<u8>>>, Error> {
+        match self.store.get(path).await? {
+            Some(stored) => Ok(Some(self.open(path, &stored)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Seals and stores one value, durably.
+    pub async fn put(&self, path: &str, value: &[u8]) -> Result<(), Error> {
+        let sealed = self.seal(path, value)?;
+        self.store.put(path, sealed).await
+    }
+
+    /// Removes one value, durably.
+    pub async fn delete(&self, path: &str) -> Result<(), Error> {
+        self.store.delete(path).await
+    }
+
+    /// Paths under `prefix` (paths are not secret; they are stored in the clear).
+    pub async fn list(&self, prefix: &str) -> Result<Vec<String>, Error> {
+        self.store.list(prefix).await
+    }
+
+    /// Every (path, plaintext) pair under `prefix`.
+    pub async fn scan(&self, prefix: &str) -> Result<Vec<(String, Zeroizing<Vec<u8>>)>, Error> {
+        self.store
+            .scan(prefix)
+            .await?
+            .into_iter()
+            .map(|(path, stored)| {
+                let value = self.open(&path, &stored)?;
+                Ok((path, value))
+            })
+            .collect()
+    }
+
+    /// Seals every value of `batch` and applies it atomically and durably.
+    pub async fn write(&self, batch: WriteBatch) -> Result<(), Error> {
+        let mut sealed = WriteBatch::new();
+        for op in batch.into_ops() {
+            match op {
+                WriteOp::Put { path, value } => {
+                    let value = Zeroizing::new(value);
+                    let v = self.seal(&path, &value)?;
+                    sealed.put(path, v);
+                }
+                WriteOp::Delete { path } => {
+                    sealed.delete(path);
+                }
+            }
+        }
+        self.store.write(sealed).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::MemoryStore;
+
+    #[tokio::test]
+    async fn values_are_sealed_and_bound_to_their_path() {
+        let store = Arc::new(MemoryStore::new());
+        let barrier = Barrier::ephemeral(store.clone()).unwrap();
+        barrier.put("sys/a", b"plaintext-secret").await.unwrap();
+        let raw = store.get("sys/a").await.unwrap().unwrap();
+        assert!(!raw.windows(16).any(|w| w == b"plaintext-secret"));
+        assert_eq!(&barrier.get("sys/a").await.unwrap().unwrap()[..], b"plaintext-secret");
+
+        // Move the sealed bytes to another path: they must not open there.
+        store.put("sys/b", raw).await.unwrap();
+        assert!(matches!(barrier.get("sys/b").await, Err(Error::Corrupt { .. })));
+    }
+
+    #[tokio::test]
+    async fn batch_and_scan() {
+        let barrier = Barrier::ephemeral(Arc::new(MemoryStore::new())).unwrap();
+        let mut batch = WriteBatch::new();
+        batch.put("p/1", b"a".to_vec()).put("p/2", b"b".to_vec());
+        barrier.write(batch).await.unwrap();
+        let all = barrier.scan("p/").await.unwrap();
+        assert_eq!(all.len(), 2);
+        assert_eq!(&all[1].1[..], b"b");
+        assert_eq!(barrier.list("p/").await.unwrap(), vec!["p/1", "p/2"]);
+    }
+}
