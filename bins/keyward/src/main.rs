@@ -1,1 +1,38 @@
-fn main() {}
+//! The keyward server: the command line, the configuration file, the
+//! listeners and the signals. Everything else lives in the crates; this
+//! binary only wires `http-api` to sockets.
+#![forbid(unsafe_code)]
+
+mod cli;
+mod config;
+mod dev;
+mod listener;
+mod server;
+
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    let cli = cli::Cli::parse();
+    match cli.command {
+        cli::Command::Server(args) => {
+            let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+                Ok(rt) => rt,
+                Err(e) => {
+                    eprintln!("keyward: cannot start the async runtime: {e}");
+                    return std::process::ExitCode::FAILURE;
+                }
+            };
+            match runtime.block_on(server::run(*args)) {
+                Ok(()) => std::process::ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("keyward: {e:#}");
+                    std::process::ExitCode::FAILURE
+                }
+            }
+        }
+        cli::Command::Openapi => {
+            print!("{}", http_api::openapi::document_text());
+            std::process::ExitCode::SUCCESS
+        }
+    }
+}

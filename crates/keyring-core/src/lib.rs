@@ -27,7 +27,7 @@ mod error;
 mod keyring;
 mod store;
 
-pub use barrier::{Barrier, KeyFolder, KeyHash, Keystore, UserKey};
+pub use barrier::{Barrier, KeyFolder, KeyHash, Keystore, Unlocked, UserKey};
 pub use clock::{Clock, Timestamp};
 pub use error::{Error, KeyRingError};
 pub use keyring::{KeyRing, KeyVersion, VersionEntry};

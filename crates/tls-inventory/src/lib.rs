@@ -1,1 +1,21 @@
+//! TLS for keyward: loading PEM certificate chains and keys, a rustls server
+//! configuration that can be swapped while the server runs, and the
+//! certificates dev mode generates.
+//!
+//! A reload ([`ReloadableTls::reload`]) reads every file again and builds a
+//! complete new configuration (the key must match the leaf certificate, the
+//! client CA must parse) before swapping it in atomically; a failed reload
+//! leaves the old configuration serving and says why. Connections already
+//! established keep the configuration they started with.
+//!
+//! The certificate summaries and the OpenSearch / ArangoDB inventory views
+//! arrive with the TLS issue.
 #![forbid(unsafe_code)]
+
+mod dev_pki;
+mod error;
+mod server_config;
+
+pub use dev_pki::{DevPki, ADMIN_DN};
+pub use error::Error;
+pub use server_config::{ClientAuth, ReloadableTls, TlsFiles};

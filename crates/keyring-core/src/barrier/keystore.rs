@@ -260,7 +260,13 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()
     ));
     {
-        let mut f = std::fs::File::create(&tmp)?;
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&tmp)?;
         f.write_all(bytes)?;
         f.sync_all()?;
     }

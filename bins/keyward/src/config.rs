@@ -1,0 +1,181 @@
+//! The TOML configuration file and its merge with the command line.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use serde::Deserialize;
+
+use crate::cli::ServerArgs;
+
+/// The configuration file. Every key mirrors a flag of `keyward server`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FileConfig {
+    pub(crate) dev: Option<bool>,
+    pub(crate) data_dir: Option<PathBuf>,
+    pub(crate) listen: Option<SocketAddr>,
+    pub(crate) dev_root_token: Option<String>,
+    pub(crate) dev_admin_password: Option<String>,
+    pub(crate) tls_disable: Option<bool>,
+    pub(crate) tls_cert: Option<PathBuf>,
+    pub(crate) tls_key: Option<PathBuf>,
+    pub(crate) tls_client_ca: Option<PathBuf>,
+    pub(crate) encryption_keyfolder: Option<PathBuf>,
+    pub(crate) audit_log: Option<PathBuf>,
+    pub(crate) security_config: Option<PathBuf>,
+    pub(crate) log_format: Option<String>,
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LogFormat {
+    Text,
+    Json,
+}
+
+/// The settings the server runs with, after merging file and flags.
+#[derive(Debug)]
+pub(crate) struct Settings {
+    pub(crate) dev: bool,
+    pub(crate) data_dir: PathBuf,
+    pub(crate) listen: SocketAddr,
+    pub(crate) dev_root_token: Option<String>,
+    pub(crate) dev_admin_password: Option<String>,
+    pub(crate) tls_disable: bool,
+    pub(crate) tls_cert: Option<PathBuf>,
+    pub(crate) tls_key: Option<PathBuf>,
+    pub(crate) tls_client_ca: Option<PathBuf>,
+    pub(crate) encryption_keyfolder: Option<PathBuf>,
+    #[allow(dead_code)] // the audit issue opens it
+    pub(crate) audit_log: Option<PathBuf>,
+    #[allow(dead_code)] // the identity issue reads it
+    pub(crate) security_config: Option<PathBuf>,
+    pub(crate) log_format: LogFormat,
+}
+
+pub(crate) const DEFAULT_LISTEN: &str = "127.0.0.1:8200";
+
+/// Paths in a config file are relative to the file's folder.
+fn relative_to(base: &Path, p: Option<PathBuf>) -> Option<PathBuf> {
+    p.map(|p| if p.is_relative() { base.join(p) } else { p })
+}
+
+impl Settings {
+    pub(crate) fn resolve(args: ServerArgs) -> anyhow::Result<Settings> {
+        let file = match &args.config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read config file {}", path.display()))?;
+                let mut cfg: FileConfig = toml::from_str(&text)
+                    .with_context(|| format!("config file {} is not valid", path.display()))?;
+                let base = path.parent().unwrap_or(Path::new("."));
+                cfg.data_dir = relative_to(base, cfg.data_dir);
+                cfg.tls_cert = relative_to(base, cfg.tls_cert);
+                cfg.tls_key = relative_to(base, cfg.tls_key);
+                cfg.tls_client_ca = relative_to(base, cfg.tls_client_ca);
+                cfg.encryption_keyfolder = relative_to(base, cfg.encryption_keyfolder);
+                cfg.audit_log = relative_to(base, cfg.audit_log);
+                cfg.security_config = relative_to(base, cfg.security_config);
+                cfg
+            }
+            None => FileConfig::default(),
+        };
+        let dev = args.dev || file.dev.unwrap_or(false);
+        let data_dir = match args.data_dir.or(file.data_dir) {
+            Some(d) => d,
+            None if dev => PathBuf::from("keyward-data"),
+            None => bail!("--data-dir (or data_dir in the config file) is required outside dev mode"),
+        };
+        let listen = match args.listen.or(file.listen) {
+            Some(l) => l,
+            None => DEFAULT_LISTEN.parse().context("default listen address")?,
+        };
+        let log_format = match args.log_format.or(file.log_format).as_deref() {
+            None | Some("text") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(other) => bail!("--log-format must be text or json, not {other:?}"),
+        };
+        let settings = Settings {
+            dev,
+            data_dir,
+            listen,
+            dev_root_token: args.dev_root_token.or(file.dev_root_token),
+            dev_admin_password: args.dev_admin_password.or(file.dev_admin_password),
+            tls_disable: args.tls_disable || file.tls_disable.unwrap_or(false),
+            tls_cert: args.tls_cert.or(file.tls_cert),
+            tls_key: args.tls_key.or(file.tls_key),
+            tls_client_ca: args.tls_client_ca.or(file.tls_client_ca),
+            encryption_keyfolder: args.encryption_keyfolder.or(file.encryption_keyfolder),
+            audit_log: args.audit_log.or(file.audit_log),
+            security_config: args.security_config.or(file.security_config),
+            log_format,
+        };
+        settings.check()?;
+        Ok(settings)
+    }
+
+    fn check(&self) -> anyhow::Result<()> {
+        if !self.dev && (self.dev_root_token.is_some() || self.dev_admin_password.is_some()) {
+            bail!("--dev-root-token and --dev-admin-password are dev-mode flags; add --dev");
+        }
+        if self.tls_cert.is_some() != self.tls_key.is_some() {
+            bail!("--tls-cert and --tls-key go together");
+        }
+        if !self.dev && !self.tls_disable && self.tls_cert.is_none() {
+            bail!("outside dev mode, give --tls-cert and --tls-key (or --tls-disable to serve plain HTTP)");
+        }
+        if self.dev_root_token.as_deref() == Some("") {
+            bail!("--dev-root-token must not be empty");
+        }
+        if self.dev_admin_password.as_deref() == Some("") {
+            bail!("--dev-admin-password must not be empty");
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_win_over_the_file_and_paths_are_relative_to_it() {
+        let dir = std::env::temp_dir().join(format!("kw-cfg-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("keyward.toml");
+        std::fs::write(
+            &file,
+            "dev = true\ndata_dir = \"data\"\nlisten = \"127.0.0.1:9000\"\ntls_disable = true\n",
+        )
+        .unwrap();
+        let args = ServerArgs {
+            config: Some(file.clone()),
+            listen: Some("127.0.0.1:9100".parse().unwrap()),
+            ..Default::default()
+        };
+        let s = Settings::resolve(args).unwrap();
+        assert!(s.dev && s.tls_disable);
+        assert_eq!(s.listen.port(), 9100);
+        assert_eq!(s.data_dir, dir.join("data"));
+        std::fs::write(&file, "dev = true\nunknown_key = 1\n").unwrap();
+        let err = Settings::resolve(ServerArgs {
+            config: Some(file),
+            ..Default::default()
+        })
+        .unwrap_err();
+        assert!(format!("{err:#}").contains("unknown_key"), "{err:#}");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn production_mode_needs_tls_and_a_data_dir() {
+        assert!(Settings::resolve(ServerArgs::default()).is_err());
+        let err = Settings::resolve(ServerArgs {
+            data_dir: Some("/tmp/x".into()),
+            ..Default::default()
+        })
+        .unwrap_err();
+        assert!(err.to_string().contains("--tls-cert"));
+    }
+}

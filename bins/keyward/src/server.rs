@@ -1,0 +1,243 @@
+//! Starting, running and stopping the server.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context, bail};
+use http_api::{Api, ApiConfig, Services};
+use keyring_core::{Barrier, Clock, Keystore, RedbStore, Timestamp};
+use secrecy::SecretString;
+use tls_inventory::{ClientAuth, ReloadableTls, TlsFiles};
+use tokio::signal::unix::{SignalKind, signal};
+
+use crate::cli::ServerArgs;
+use crate::config::{LogFormat, Settings};
+use crate::dev;
+
+/// How long in-flight requests may take to finish after SIGTERM.
+const DRAIN: Duration = Duration::from_secs(30);
+
+/// The system clock, the one place keyward reads the wall clock.
+pub(crate) struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Timestamp {
+        let d = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+        Timestamp::new(i64::try_from(d.as_secs()).unwrap_or(i64::MAX), d.subsec_nanos())
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("KEYWARD_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+}
+
+fn absolute(p: &Path) -> anyhow::Result<PathBuf> {
+    if p.is_absolute() {
+        Ok(p.to_path_buf())
+    } else {
+        Ok(std::env::current_dir()?.join(p))
+    }
+}
+
+/// Opens the store. A keystore that exists is unlocked before anything in
+/// the data dir is touched, so a wrong or missing key changes no byte.
+fn open_barrier(settings: &Settings, data_dir: &Path, keyfolder: Option<&Path>) -> anyhow::Result<Barrier> {
+    let keystore = Keystore::new(data_dir.join("keystore.json"), keyfolder.map(Path::to_path_buf));
+    let db_path = data_dir.join("keyward.redb");
+    let unlocked = if keystore.exists() {
+        keystore.unlock()?
+    } else if db_path.exists() {
+        bail!(
+            "{} holds a data store but no keystore.json: the key that opens it is gone, \
+             and keyward will not replace it",
+            data_dir.display()
+        );
+    } else {
+        std::fs::create_dir_all(data_dir)
+            .with_context(|| format!("cannot create the data dir {}", data_dir.display()))?;
+        if let (true, Some(folder)) = (settings.dev, keyfolder) {
+            dev::ensure_key(folder)?;
+        }
+        keystore.initialize()?
+    };
+    let store = RedbStore::open(&db_path).with_context(|| format!("cannot open {}", db_path.display()))?;
+    Ok(Barrier::new(Arc::new(store), unlocked))
+}
+
+pub(crate) async fn run(args: ServerArgs) -> anyhow::Result<()> {
+    let settings = Settings::resolve(args)?;
+    init_logging(settings.log_format);
+    let data_dir = absolute(&settings.data_dir)?;
+    let keyfolder = match &settings.encryption_keyfolder {
+        Some(f) => Some(absolute(f)?),
+        None if settings.dev => Some(data_dir.join("keyfolder")),
+        None => None,
+    };
+    let barrier = Arc::new(open_barrier(&settings, &data_dir, keyfolder.as_deref())?);
+    if keyfolder.is_none() {
+        tracing::warn!(
+            "encryption at rest is not configured: the data key is stored unprotected in {}; \
+             give --encryption-keyfolder to protect it",
+            data_dir.join("keystore.json").display()
+        );
+    }
+
+    let clock = Arc::new(SystemClock);
+    let dev_tls = dev::DevTls::under(&data_dir);
+    let tls = if settings.tls_disable {
+        None
+    } else {
+        let files = match (&settings.tls_cert, &settings.tls_key) {
+            (Some(cert), Some(key)) => TlsFiles {
+                cert: absolute(cert)?,
+                key: absolute(key)?,
+                client_ca: settings.tls_client_ca.as_deref().map(absolute).transpose()?,
+                client_auth: if settings.tls_client_ca.is_some() {
+                    ClientAuth::Optional
+                } else {
+                    ClientAuth::None
+                },
+            },
+            _ => {
+                dev_tls.ensure(clock.now().unix_secs())?;
+                TlsFiles {
+                    cert: dev_tls.cert.clone(),
+                    key: dev_tls.key.clone(),
+                    client_ca: Some(dev_tls.ca.clone()),
+                    // As in the OpenSearch demo: ask every client for a
+                    // certificate, require none.
+                    client_auth: ClientAuth::Optional,
+                }
+            }
+        };
+        Some(Arc::new(ReloadableTls::new(files).context("cannot load the TLS certificate")?))
+    };
+
+    let api = Api::open(
+        Services {
+            barrier: barrier.clone(),
+            clock: clock.clone(),
+            tls: tls.clone(),
+        },
+        ApiConfig::default(),
+    )
+    .await?;
+
+    let creds = if settings.dev {
+        let (creds, changed) = dev::credentials(
+            &barrier,
+            settings.dev_root_token.clone(),
+            settings.dev_admin_password.clone(),
+        )
+        .await?;
+        if changed {
+            api.set_root_token(&SecretString::from(creds.root_token.clone())).await?;
+            api.set_internal_user(
+                "admin",
+                SecretString::from(creds.admin_password.clone()),
+                vec!["admin".to_string()],
+                true,
+            )
+            .await?;
+        }
+        dev::ensure_transit_mount(&barrier).await?;
+        Some(creds)
+    } else {
+        None
+    };
+
+    let listener = tokio::net::TcpListener::bind(settings.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", settings.listen))?;
+    let addr = listener.local_addr()?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
+
+    print_banner(&settings, &data_dir, keyfolder.as_deref(), &barrier, scheme, addr, tls.as_deref(), creds.as_ref());
+
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let server = tokio::spawn(crate::listener::serve(listener, tls.clone(), api.clone(), stop_rx, DRAIN));
+
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    let mut hup = signal(SignalKind::hangup())?;
+    loop {
+        tokio::select! {
+            _ = term.recv() => break,
+            _ = int.recv() => break,
+            _ = hup.recv() => match &tls {
+                Some(tls) => match tls.reload() {
+                    Ok(()) => tracing::info!(target: "keyward::tls", "SIGHUP: TLS certificates reloaded"),
+                    Err(e) => tracing::error!(target: "keyward::tls", error = %e, "SIGHUP: TLS reload failed; the previous certificates keep serving"),
+                },
+                None => tracing::info!(target: "keyward::tls", "SIGHUP: TLS is disabled, nothing to reload"),
+            },
+        }
+    }
+    tracing::info!("shutting down");
+    let _ = stop_tx.send(true);
+    server.await.context("listener task")?;
+    // The last references to the store go here: redb closes the file cleanly.
+    drop(api);
+    drop(barrier);
+    tracing::info!("stopped");
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn print_banner(
+    settings: &Settings,
+    data_dir: &Path,
+    keyfolder: Option<&Path>,
+    barrier: &Barrier,
+    scheme: &str,
+    addr: std::net::SocketAddr,
+    tls: Option<&ReloadableTls>,
+    creds: Option<&dev::DevCredentials>,
+) {
+    let mode = if settings.dev { "dev server" } else { "server" };
+    println!("keyward {} {mode}", env!("CARGO_PKG_VERSION"));
+    println!("  listening:        {scheme}://{addr}");
+    println!("  data dir:         {}", data_dir.display());
+    match keyfolder {
+        Some(f) => println!(
+            "  key folder:       {} ({} key(s) in use)",
+            f.display(),
+            barrier.user_key_hashes().len()
+        ),
+        None => println!("  key folder:       none (encryption at rest is not protected)"),
+    }
+    if let Some(tls) = tls {
+        let files = tls.files();
+        println!("  server cert:      {}", files.cert.display());
+        println!("  server key:       {}", files.key.display());
+        if let Some(ca) = &files.client_ca {
+            println!("  CA (clients):     {}", ca.display());
+        }
+        if settings.dev {
+            let dev_tls = dev::DevTls::under(data_dir);
+            println!("  admin cert:       {}", dev_tls.admin_cert.display());
+            println!("  admin key:        {}", dev_tls.admin_key.display());
+        }
+    }
+    if let Some(creds) = creds {
+        println!("  transit mount:    transit/");
+        println!("  root token:       {}", creds.root_token);
+        println!("  admin user:       admin");
+        println!("  admin password:   {}", creds.admin_password);
+        println!();
+        let cacert = match tls {
+            Some(_) => format!("--cacert {} ", dev::DevTls::under(data_dir).ca.display()),
+            None => String::new(),
+        };
+        let host = if addr.ip().is_loopback() { "127.0.0.1".to_string() } else { addr.ip().to_string() };
+        println!("  try: curl {cacert}{scheme}://{host}:{}/v1/sys/health", addr.port());
+    }
+    println!("ready");
+}

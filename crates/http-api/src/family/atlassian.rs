@@ -1,0 +1,62 @@
+//! The Atlassian Data Center body: `{"message": "...", "status": "..."}`.
+
+use http::StatusCode;
+use serde::Serialize;
+
+use super::{Refusal, json_response};
+use crate::ctx::Body;
+
+const CONTENT_TYPE: &str = "application/json";
+
+/// `{"message": ..., "status": ...}` with the status as an upper-case word.
+pub(crate) fn message(status: StatusCode, status_word: &str, message: &str) -> http::Response<Body> {
+    #[derive(Serialize)]
+    struct M<'a> {
+        message: &'a str,
+        status: &'a str,
+    }
+    json_response(
+        status,
+        CONTENT_TYPE,
+        &M {
+            message,
+            status: status_word,
+        },
+    )
+}
+
+pub(crate) fn refuse(refusal: Refusal) -> http::Response<Body> {
+    match refusal {
+        Refusal::NotFound { path, .. } => {
+            message(StatusCode::NOT_FOUND, "NOT_FOUND", &format!("no resource at {path}"))
+        }
+        Refusal::MethodNotAllowed { method, allowed, .. } => {
+            let allowed: Vec<&str> = allowed.iter().map(|m| m.as_str()).collect();
+            message(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "METHOD_NOT_ALLOWED",
+                &format!("method {method} is not allowed here; allowed: {}", allowed.join(", ")),
+            )
+        }
+        Refusal::Unauthenticated => message(
+            StatusCode::UNAUTHORIZED,
+            "UNAUTHORIZED",
+            "authentication required: send HTTP Basic credentials or a token",
+        ),
+        Refusal::Forbidden { permission, .. } => message(
+            StatusCode::FORBIDDEN,
+            "FORBIDDEN",
+            &format!("this needs the permission {permission}"),
+        ),
+        Refusal::TooLarge { limit } => message(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "PAYLOAD_TOO_LARGE",
+            &format!("request body is larger than the limit of {limit} bytes"),
+        ),
+        Refusal::BadBody(reason) => message(
+            StatusCode::BAD_REQUEST,
+            "BAD_REQUEST",
+            &format!("request body could not be read: {reason}"),
+        ),
+    }
+}

@@ -1,0 +1,75 @@
+//! The four API families: each one's success envelope and error body.
+//!
+//! Failures that happen before a handler runs (no route, wrong method, no or
+//! bad credentials, missing permission, oversized or unreadable body) are
+//! [`Refusal`]s, rendered here in the shape of the route's family.
+
+pub(crate) mod arango;
+pub(crate) mod atlassian;
+pub(crate) mod opensearch;
+pub(crate) mod vault;
+
+use http::{Method, StatusCode};
+
+use crate::ctx::Body;
+use crate::route::Family;
+
+/// Why the pipeline refused a request before its handler ran.
+#[derive(Debug, Clone)]
+pub(crate) enum Refusal {
+    /// No route has this path.
+    NotFound { path: String, method: Method },
+    /// The path exists, the method does not.
+    MethodNotAllowed {
+        path: String,
+        method: Method,
+        allowed: Vec<Method>,
+    },
+    /// No credentials, or credentials that did not authenticate.
+    Unauthenticated,
+    /// Authenticated, but without the route's permission.
+    Forbidden { user: String, permission: &'static str },
+    /// The body is larger than the limit.
+    TooLarge { limit: usize },
+    /// The body could not be read from the connection.
+    BadBody(String),
+}
+
+/// Renders a refusal in the family's shape.
+pub(crate) fn refuse(family: Family, refusal: Refusal) -> http::Response<Body> {
+    match family {
+        Family::Vault => vault::refuse(refusal),
+        Family::OpenSearch => opensearch::refuse(refusal),
+        Family::Arango => arango::refuse(refusal),
+        Family::Atlassian => atlassian::refuse(refusal),
+    }
+}
+
+/// The family a path belongs to when no route matched it.
+pub(crate) fn family_of_path(path: &str) -> Family {
+    if path == "/v1" || path.starts_with("/v1/") {
+        Family::Vault
+    } else if path.starts_with("/_admin") || path.starts_with("/_db/") || path.starts_with("/_api") {
+        Family::Arango
+    } else if path.starts_with("/rest/") {
+        Family::Atlassian
+    } else {
+        // The OpenSearch plugin paths, and anything else: OpenSearch's core
+        // answers unknown paths at the root.
+        Family::OpenSearch
+    }
+}
+
+/// A JSON response with the given status and content type.
+pub(crate) fn json_response(
+    status: StatusCode,
+    content_type: &'static str,
+    body: &impl serde::Serialize,
+) -> http::Response<Body> {
+    let bytes = serde_json::to_vec(body).unwrap_or_else(|_| b"{}".to_vec());
+    http::Response::builder()
+        .status(status)
+        .header(http::header::CONTENT_TYPE, content_type)
+        .body(Body::from(bytes))
+        .unwrap_or_else(|_| http::Response::new(Body::default()))
+}

@@ -1,0 +1,6 @@
+//! Handlers, one module per capability. Each parses its request into typed
+//! values, calls the crate that owns the capability and renders the answer in
+//! its family's envelope.
+
+pub(crate) mod encryption;
+pub(crate) mod health;

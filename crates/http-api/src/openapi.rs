@@ -1,0 +1,129 @@
+//! The OpenAPI 3.1 document, generated from the route table
+//! (`cargo xtask openapi` writes it to `docs/openapi.json`).
+
+use serde_json::{Map, Value, json};
+
+use crate::route::{Family, RouteInfo, routes};
+
+fn error_schema(family: Family) -> &'static str {
+    match family {
+        Family::Vault => "#/components/schemas/VaultError",
+        Family::OpenSearch => "#/components/schemas/OpenSearchError",
+        Family::Arango => "#/components/schemas/ArangoError",
+        Family::Atlassian => "#/components/schemas/AtlassianError",
+    }
+}
+
+fn path_params(path: &str) -> Vec<Value> {
+    path.split('/')
+        .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+        .map(|name| {
+            json!({
+                "name": name.trim_start_matches('*'),
+                "in": "path",
+                "required": true,
+                "schema": {"type": "string"},
+            })
+        })
+        .collect()
+}
+
+fn operation(route: &RouteInfo) -> Value {
+    let security = if route.permission == "open" {
+        json!([])
+    } else {
+        json!([{"basic": []}, {"token": []}, {"bearer": []}])
+    };
+    json!({
+        "summary": route.summary,
+        "tags": [route.family],
+        "deprecated": route.deprecated,
+        "x-keyward-permission": route.permission,
+        "parameters": path_params(&route.path),
+        "security": security,
+        "responses": {
+            "200": {"description": "Success", "content": {"application/json": {"schema": {}}}},
+            "default": {
+                "description": "An error, in the shape of the route's API family",
+                "content": {"application/json": {"schema": {"$ref": error_schema(route.family)}}},
+            },
+        },
+    })
+}
+
+/// The whole document.
+pub fn document() -> Value {
+    let mut paths = Map::new();
+    for route in routes() {
+        let item = paths
+            .entry(route.path.clone())
+            .or_insert_with(|| Value::Object(Map::new()));
+        for method in &route.methods {
+            // LIST (Vault) is no OpenAPI method: it is documented as GET ?list=true.
+            if let Value::Object(ops) = item
+                && method != "LIST"
+            {
+                ops.insert(method.to_lowercase(), operation(&route));
+            }
+        }
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "keyward",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "One server for Vault-Transit-compatible encryption, OpenSearch-Security-compatible identity and access control, ArangoDB-style TLS and encryption-at-rest management, Atlassian-style secret keys and audit logging. Generated from the route table.",
+        },
+        "paths": paths,
+        "components": {
+            "securitySchemes": {
+                "basic": {"type": "http", "scheme": "basic"},
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "token": {"type": "apiKey", "in": "header", "name": "X-Vault-Token"},
+            },
+            "schemas": {
+                "VaultError": {
+                    "type": "object",
+                    "required": ["errors"],
+                    "properties": {"errors": {"type": "array", "items": {"type": "string"}}},
+                },
+                "OpenSearchError": {"type": ["object", "string"]},
+                "ArangoError": {
+                    "type": "object",
+                    "required": ["error", "code", "errorNum", "errorMessage"],
+                    "properties": {
+                        "error": {"type": "boolean"},
+                        "code": {"type": "integer"},
+                        "errorNum": {"type": "integer"},
+                        "errorMessage": {"type": "string"},
+                    },
+                },
+                "AtlassianError": {
+                    "type": "object",
+                    "required": ["message", "status"],
+                    "properties": {"message": {"type": "string"}, "status": {"type": "string"}},
+                },
+            },
+        },
+    })
+}
+
+/// The document as the committed file holds it: pretty JSON and a newline.
+pub fn document_text() -> String {
+    let mut text = serde_json::to_string_pretty(&document()).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn committed_document_is_current() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/openapi.json");
+        let committed = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            committed == super::document_text(),
+            "docs/openapi.json is stale: run `cargo xtask openapi` and commit the result"
+        );
+    }
+}

@@ -1,0 +1,209 @@
+//! The route table: one list that is the router, the permission map and the
+//! source of the OpenAPI document.
+
+use std::sync::Arc;
+
+use http::Method;
+use serde::Serialize;
+
+use crate::ctx::{Ctx, HandlerFuture};
+use crate::handlers;
+
+/// The API family of a route: it decides the shape of error bodies and how an
+/// authentication failure looks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Family {
+    /// HashiCorp Vault (`/v1/...`).
+    Vault,
+    /// The OpenSearch Security plugin (`/_plugins/_security/...`).
+    OpenSearch,
+    /// ArangoDB (`/_admin/...`, `/_db/{db}/_admin/...`).
+    Arango,
+    /// Atlassian Data Center (`/rest/...`).
+    Atlassian,
+}
+
+/// What a caller must hold to use a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Permission {
+    /// Anyone, without credentials (health endpoints only).
+    Open,
+    /// Any authenticated caller.
+    Authenticated,
+    /// A cluster action a role can grant in `cluster_permissions`; the root
+    /// token and `all_access` hold every one.
+    Cluster(&'static str),
+}
+
+impl Permission {
+    /// The permission as one string, for documents: `open`, `authenticated`,
+    /// or the cluster action.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Permission::Open => "open",
+            Permission::Authenticated => "authenticated",
+            Permission::Cluster(action) => action,
+        }
+    }
+}
+
+pub(crate) type Handler = Arc<dyn Fn(Ctx) -> HandlerFuture + Send + Sync>;
+
+/// One route of the table.
+#[derive(Clone)]
+pub(crate) struct Route {
+    pub(crate) methods: &'static [Method],
+    pub(crate) path: String,
+    pub(crate) family: Family,
+    pub(crate) permission: Permission,
+    pub(crate) summary: &'static str,
+    /// Set on the legacy aliases that answer with a deprecation warning.
+    pub(crate) deprecated: bool,
+    pub(crate) handler: Handler,
+}
+
+/// A read-only view of one route, for documents and tests.
+#[derive(Debug, Clone, Serialize)]
+pub struct RouteInfo {
+    /// HTTP methods (the Vault family also accepts `LIST`).
+    pub methods: Vec<String>,
+    /// Path pattern with `{param}` segments.
+    pub path: String,
+    /// The API family.
+    pub family: Family,
+    /// What a caller must hold.
+    pub permission: &'static str,
+    /// One line saying what the route does.
+    pub summary: &'static str,
+    /// True for legacy aliases.
+    pub deprecated: bool,
+}
+
+/// The route table, as data.
+pub fn routes() -> Vec<RouteInfo> {
+    table()
+        .into_iter()
+        .map(|r| RouteInfo {
+            methods: r.methods.iter().map(|m| m.as_str().to_string()).collect(),
+            path: r.path,
+            family: r.family,
+            permission: r.permission.as_str(),
+            summary: r.summary,
+            deprecated: r.deprecated,
+        })
+        .collect()
+}
+
+fn handler<F, Fut>(f: F) -> Handler
+where
+    F: Fn(Ctx) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = http::Response<crate::ctx::Body>> + Send + 'static,
+{
+    Arc::new(move |ctx| Box::pin(f(ctx)))
+}
+
+const GET: &[Method] = &[Method::GET];
+const GET_HEAD: &[Method] = &[Method::GET, Method::HEAD];
+const GET_POST: &[Method] = &[Method::GET, Method::POST];
+const POST: &[Method] = &[Method::POST];
+
+/// The cluster action that rotates the encryption-at-rest user keys.
+pub(crate) const ENCRYPTION_ROTATE: &str = "cluster:admin/keyward/encryption/rotate";
+
+/// Builds the table. Every route is listed once; aliases (`/_db/{db}/...`,
+/// `/_opendistro/...`) are generated here so the list stays the one truth.
+pub(crate) fn table() -> Vec<Route> {
+    let mut t = Table::default();
+
+    // Vault sys/
+    t.add(Family::Vault, GET_HEAD, "/v1/sys/health", Permission::Open,
+        "Health of the server, with Vault's fields (initialized, sealed, standby, ...)",
+        handler(handlers::health::vault));
+
+    // OpenSearch Security plugin
+    t.add_opensearch(GET_POST, "/health", Permission::Open,
+        "Health of the security plugin: {\"message\":null,\"mode\":\"strict\",\"status\":\"UP\"}",
+        handler(handlers::health::opensearch));
+
+    // ArangoDB
+    t.add_arango(POST, "/_admin/server/encryption", Permission::Cluster(ENCRYPTION_ROTATE),
+        "Rotate the encryption-at-rest user keys: re-read the key folder and re-wrap the internal key",
+        handler(handlers::encryption::rotate));
+    t.add_arango(GET, "/_admin/server/encryption", Permission::Authenticated,
+        "SHA-256 of each encryption-at-rest user key now in use",
+        handler(handlers::encryption::read));
+
+    t.routes
+}
+
+#[derive(Default)]
+struct Table {
+    routes: Vec<Route>,
+}
+
+impl Table {
+    #[allow(clippy::too_many_arguments)]
+    fn push(
+        &mut self,
+        family: Family,
+        methods: &'static [Method],
+        path: String,
+        permission: Permission,
+        summary: &'static str,
+        deprecated: bool,
+        handler: Handler,
+    ) {
+        self.routes.push(Route {
+            methods,
+            path,
+            family,
+            permission,
+            summary,
+            deprecated,
+            handler,
+        });
+    }
+
+    fn add(
+        &mut self,
+        family: Family,
+        methods: &'static [Method],
+        path: &str,
+        permission: Permission,
+        summary: &'static str,
+        handler: Handler,
+    ) {
+        self.push(family, methods, path.to_string(), permission, summary, false, handler);
+    }
+
+    /// A plugin route under `/_plugins/_security` and its deprecated
+    /// `/_opendistro/_security` alias.
+    fn add_opensearch(
+        &mut self,
+        methods: &'static [Method],
+        suffix: &str,
+        permission: Permission,
+        summary: &'static str,
+        handler: Handler,
+    ) {
+        self.push(Family::OpenSearch, methods, format!("/_plugins/_security{suffix}"), permission,
+            summary, false, handler.clone());
+        self.push(Family::OpenSearch, methods, format!("/_opendistro/_security{suffix}"), permission,
+            summary, true, handler);
+    }
+
+    /// An ArangoDB route, reachable as is (database `_system`) and under
+    /// `/_db/{db}` as python-arango sends it.
+    fn add_arango(
+        &mut self,
+        methods: &'static [Method],
+        path: &str,
+        permission: Permission,
+        summary: &'static str,
+        handler: Handler,
+    ) {
+        self.push(Family::Arango, methods, path.to_string(), permission, summary, false, handler.clone());
+        self.push(Family::Arango, methods, format!("/_db/{{db}}{path}"), permission, summary, false, handler);
+    }
+}

@@ -1,0 +1,29 @@
+//! The state every handler shares.
+
+use std::sync::Arc;
+
+use keyring_core::{Barrier, Clock};
+use serde::{Deserialize, Serialize};
+use tls_inventory::ReloadableTls;
+
+use crate::api::ApiConfig;
+use crate::auth::Authenticator;
+
+pub(crate) const CLUSTER_PATH: &str = "sys/cluster";
+
+/// Name and id of this keyward cluster, made at first start.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct ClusterInfo {
+    pub(crate) name: String,
+    pub(crate) id: String,
+}
+
+pub(crate) struct State {
+    pub(crate) barrier: Arc<Barrier>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) config: ApiConfig,
+    pub(crate) auth: Authenticator,
+    pub(crate) cluster: ClusterInfo,
+    #[allow(dead_code)] // the TLS issue serves its inventory from it
+    pub(crate) tls: Option<Arc<ReloadableTls>>,
+}

@@ -1,0 +1,107 @@
+//! Who is calling: the outcome of authentication.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::Error;
+
+/// The name of an internal user: 1 to 256 characters, no control characters.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct UserName(String);
+
+impl UserName {
+    /// Checks and wraps a user name.
+    pub fn new(name: impl Into<String>) -> Result<Self, Error> {
+        let name = name.into();
+        if name.is_empty() || name.chars().count() > 256 || name.chars().any(char::is_control) {
+            return Err(Error::InvalidName(name.chars().take(64).collect()));
+        }
+        Ok(UserName(name))
+    }
+
+    /// The name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for UserName {
+    type Error = Error;
+    fn try_from(s: String) -> Result<Self, Error> {
+        UserName::new(s)
+    }
+}
+
+impl From<UserName> for String {
+    fn from(n: UserName) -> String {
+        n.0
+    }
+}
+
+impl fmt::Display for UserName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// How a principal authenticated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PrincipalKind {
+    /// The root token.
+    RootToken,
+    /// An internal user with HTTP Basic.
+    InternalUser,
+}
+
+/// An authenticated caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    name: String,
+    kind: PrincipalKind,
+    backend_roles: Vec<String>,
+    superuser: bool,
+}
+
+impl Principal {
+    /// The holder of the root token: a superuser.
+    pub fn root() -> Self {
+        Principal {
+            name: "root".into(),
+            kind: PrincipalKind::RootToken,
+            backend_roles: Vec::new(),
+            superuser: true,
+        }
+    }
+
+    /// An internal user.
+    pub fn internal_user(name: &UserName, backend_roles: Vec<String>, superuser: bool) -> Self {
+        Principal {
+            name: name.as_str().to_string(),
+            kind: PrincipalKind::InternalUser,
+            backend_roles,
+            superuser,
+        }
+    }
+
+    /// The name the principal acts under.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// How it authenticated.
+    pub fn kind(&self) -> &PrincipalKind {
+        &self.kind
+    }
+
+    /// Its backend roles.
+    pub fn backend_roles(&self) -> &[String] {
+        &self.backend_roles
+    }
+
+    /// True for the root token and users mapped to `all_access`.
+    pub fn is_superuser(&self) -> bool {
+        self.superuser
+    }
+}
