@@ -23,7 +23,10 @@ pub fn binary() -> PathBuf {
         if let Ok(bin) = std::env::var("KEYWARD_BIN") {
             return PathBuf::from(bin);
         }
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_path_buf();
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .expect("workspace root")
+            .to_path_buf();
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let status = Command::new(cargo)
             .args(["build", "--quiet", "-p", "keyward"])
@@ -31,7 +34,9 @@ pub fn binary() -> PathBuf {
             .status()
             .expect("run cargo build");
         assert!(status.success(), "cargo build -p keyward failed");
-        let target = std::env::var("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|_| root.join("target"));
+        let target = std::env::var("CARGO_TARGET_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|_| root.join("target"));
         target.join("debug").join("keyward")
     })
     .clone()
@@ -39,7 +44,11 @@ pub fn binary() -> PathBuf {
 
 /// A port nobody listens on right now.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+    TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
 }
 
 /// How to start a server.
@@ -103,7 +112,11 @@ impl Server {
     }
 
     /// Starts a dev server on `data_dir` (kept by the caller).
-    pub fn start_in(data_dir: &Path, options: Options, tmp: Option<Arc<tempfile::TempDir>>) -> Result<Server, StartError> {
+    pub fn start_in(
+        data_dir: &Path,
+        options: Options,
+        tmp: Option<Arc<tempfile::TempDir>>,
+    ) -> Result<Server, StartError> {
         let mut last = None;
         // A free port can be taken between asking and binding: try again.
         for _ in 0..3 {
@@ -116,7 +129,11 @@ impl Server {
         Err(last.expect("at least one attempt"))
     }
 
-    fn try_start(data_dir: &Path, options: Options, tmp: Option<Arc<tempfile::TempDir>>) -> Result<Server, StartError> {
+    fn try_start(
+        data_dir: &Path,
+        options: Options,
+        tmp: Option<Arc<tempfile::TempDir>>,
+    ) -> Result<Server, StartError> {
         let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().expect("addr");
         let logs = data_dir.parent().unwrap_or(Path::new("/tmp")).to_path_buf();
         std::fs::create_dir_all(&logs).expect("log dir");
@@ -159,7 +176,11 @@ impl Server {
     fn wait_healthy(&mut self) -> Result<(), StartError> {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
-            if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
+            if let Some(status) = self
+                .child
+                .as_mut()
+                .and_then(|c| c.try_wait().ok().flatten())
+            {
                 self.child = None;
                 return Err(StartError {
                     status: Some(status),
@@ -178,7 +199,10 @@ impl Server {
             if Instant::now() > deadline {
                 let stderr = self.stderr();
                 self.kill9();
-                return Err(StartError { status: None, stderr });
+                return Err(StartError {
+                    status: None,
+                    stderr,
+                });
             }
             std::thread::sleep(Duration::from_millis(50));
         }
@@ -201,7 +225,10 @@ impl Server {
 
     /// The server's process id.
     pub fn pid(&self) -> u32 {
-        self.child.as_ref().map(Child::id).expect("server is running")
+        self.child
+            .as_ref()
+            .map(Child::id)
+            .expect("server is running")
     }
 
     /// `https://127.0.0.1:PORT` (or http).
@@ -247,7 +274,8 @@ impl Server {
     pub fn stop(&mut self) -> ExitStatus {
         let mut child = self.child.take().expect("server is running");
         signal(child.id(), "TERM");
-        wait_timeout(&mut child, Duration::from_secs(60)).expect("server stops within 60 s after SIGTERM")
+        wait_timeout(&mut child, Duration::from_secs(60))
+            .expect("server stops within 60 s after SIGTERM")
     }
 
     /// Sends SIGKILL and reaps the process.
@@ -282,7 +310,10 @@ impl Drop for Server {
 }
 
 fn signal(pid: u32, sig: &str) {
-    let _ = Command::new("kill").arg(format!("-{sig}")).arg(pid.to_string()).status();
+    let _ = Command::new("kill")
+        .arg(format!("-{sig}"))
+        .arg(pid.to_string())
+        .status();
 }
 
 fn wait_timeout(child: &mut Child, timeout: Duration) -> Option<ExitStatus> {
@@ -313,7 +344,8 @@ pub struct Reply {
 impl Reply {
     /// The body as JSON (panics with the body when it is not JSON).
     pub fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", self.body))
+        serde_json::from_str(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", self.body))
     }
 
     /// A header's value.
@@ -353,13 +385,21 @@ impl Client {
     }
 
     /// Sends one request. `headers` are added as given; `body` is sent as is.
-    pub fn request(&self, method: &str, path: &str, headers: &[(&str, &str)], body: Option<&[u8]>) -> Reply {
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&[u8]>,
+    ) -> Reply {
         let url = format!("{}{}", self.base, path);
         let mut builder = ureq::http::Request::builder().method(method).uri(&url);
         for (k, v) in headers {
             builder = builder.header(*k, *v);
         }
-        let req = builder.body(body.map(<[u8]>::to_vec).unwrap_or_default()).expect("request");
+        let req = builder
+            .body(body.map(<[u8]>::to_vec).unwrap_or_default())
+            .expect("request");
         let mut resp = match self.agent.run(req) {
             Ok(r) => r,
             Err(e) => panic!("{method} {url} failed: {e}"),
@@ -372,11 +412,20 @@ impl Client {
             .collect();
         let mut body = String::new();
         let _ = resp.body_mut().as_reader().read_to_string(&mut body);
-        Reply { status, headers, body }
+        Reply {
+            status,
+            headers,
+            body,
+        }
     }
 
     /// Like [`Client::request`] but returns the transport error instead of panicking.
-    pub fn try_request(&self, method: &str, path: &str, headers: &[(&str, &str)]) -> Result<Reply, String> {
+    pub fn try_request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+    ) -> Result<Reply, String> {
         let url = format!("{}{}", self.base, path);
         let mut builder = ureq::http::Request::builder().method(method).uri(&url);
         for (k, v) in headers {
@@ -398,14 +447,21 @@ impl Client {
 /// did not change.
 pub fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
     fn walk(base: &Path, dir: &Path, out: &mut Vec<(String, Vec<u8>)>) {
-        let mut entries: Vec<_> = std::fs::read_dir(dir).expect("read dir").filter_map(Result::ok).collect();
+        let mut entries: Vec<_> = std::fs::read_dir(dir)
+            .expect("read dir")
+            .filter_map(Result::ok)
+            .collect();
         entries.sort_by_key(|e| e.path());
         for e in entries {
             let p = e.path();
             if p.is_dir() {
                 walk(base, &p, out);
             } else {
-                let rel = p.strip_prefix(base).expect("under base").to_string_lossy().to_string();
+                let rel = p
+                    .strip_prefix(base)
+                    .expect("under base")
+                    .to_string_lossy()
+                    .to_string();
                 out.push((rel, std::fs::read(&p).expect("read file")));
             }
         }

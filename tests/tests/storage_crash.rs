@@ -43,10 +43,15 @@ fn kill9_after_acknowledged_writes_loses_nothing_20_rounds() {
         child.wait().unwrap();
         next = acked.last().unwrap() + 1;
 
-        let keystore = Keystore::new(dir.path().join("keystore.json"), Some(dir.path().join("keys")));
+        let keystore = Keystore::new(
+            dir.path().join("keystore.json"),
+            Some(dir.path().join("keys")),
+        );
         let store = RedbStore::open(dir.path().join("keyward.redb")).unwrap();
         let barrier = Barrier::new(Arc::new(store), keystore.unlock().unwrap());
-        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
         for n in &acked {
             let v = rt.block_on(barrier.get(&format!("v/{n:08}"))).unwrap();
             assert_eq!(

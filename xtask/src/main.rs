@@ -1,1 +1,152 @@
-fn main() {}
+//! `cargo xtask <task>`: the project's automation, in Rust.
+//!
+//! - `ci`: everything CI checks, in order: fmt, clippy, the Rust tests of
+//!   every crate (black-box tests included) and the Python client tests.
+//!   If it passes here, CI passes.
+//! - `openapi`: regenerate `docs/openapi.json` from the route table.
+//! - `venv`: create or refresh `target/venv` with the pinned Python clients.
+//! - `pytest [ARGS]`: run the Python client tests against a fresh build.
+#![forbid(unsafe_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, bail};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace root")
+        .to_path_buf()
+}
+
+fn cargo() -> Command {
+    let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    c.current_dir(root());
+    c
+}
+
+fn run(mut cmd: Command) -> anyhow::Result<()> {
+    eprintln!("xtask: {cmd:?}");
+    let status = cmd
+        .status()
+        .with_context(|| format!("cannot run {cmd:?}"))?;
+    if !status.success() {
+        bail!("{cmd:?} failed: {status}");
+    }
+    Ok(())
+}
+
+fn step(name: &str) {
+    eprintln!("\n==> {name}");
+}
+
+fn venv() -> anyhow::Result<PathBuf> {
+    let venv = root().join("target").join("venv");
+    let python = venv.join("bin").join("python");
+    if !python.exists() {
+        let mut c = Command::new("python3");
+        c.args(["-m", "venv"]).arg(&venv);
+        run(c)?;
+    }
+    let requirements = root().join("tests").join("python").join("requirements.txt");
+    let wanted = std::fs::read_to_string(&requirements)?;
+    let marker = venv.join(".installed-requirements");
+    if std::fs::read_to_string(&marker).ok().as_deref() != Some(wanted.as_str()) {
+        let mut c = Command::new(&python);
+        c.args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "-r",
+        ])
+        .arg(&requirements);
+        run(c)?;
+        std::fs::write(&marker, wanted)?;
+    }
+    Ok(venv)
+}
+
+fn build_server() -> anyhow::Result<PathBuf> {
+    let mut c = cargo();
+    c.args(["build", "-p", "keyward"]);
+    run(c)?;
+    Ok(root().join("target").join("debug").join("keyward"))
+}
+
+fn pytest(extra: &[String]) -> anyhow::Result<()> {
+    let bin = build_server()?;
+    let venv = venv()?;
+    let mut c = Command::new(venv.join("bin").join("pytest"));
+    c.current_dir(root())
+        .env("KEYWARD_BIN", &bin)
+        .args(["-q", "-p", "no:cacheprovider", "tests/python"])
+        .args(extra);
+    run(c)
+}
+
+fn openapi() -> anyhow::Result<()> {
+    let out = cargo()
+        .args(["run", "--quiet", "-p", "keyward", "--", "openapi"])
+        .output()
+        .context("cargo run keyward openapi")?;
+    if !out.status.success() {
+        bail!(
+            "keyward openapi failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let path = root().join("docs").join("openapi.json");
+    std::fs::write(&path, &out.stdout)?;
+    eprintln!("xtask: wrote {}", path.display());
+    Ok(())
+}
+
+fn ci() -> anyhow::Result<()> {
+    step("rustfmt");
+    let mut c = cargo();
+    c.args(["fmt", "--all", "--", "--check"]);
+    run(c)?;
+
+    step("clippy");
+    let mut c = cargo();
+    c.args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]);
+    run(c)?;
+
+    step("build the server");
+    let bin = build_server()?;
+
+    step("Rust tests (unit, property and black-box)");
+    let mut c = cargo();
+    c.args(["test", "--workspace"]).env("KEYWARD_BIN", &bin);
+    run(c)?;
+
+    step("Python client tests");
+    pytest(&[])?;
+
+    eprintln!("\nxtask ci: all checks passed");
+    Ok(())
+}
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("ci") => ci(),
+        Some("openapi") => openapi(),
+        Some("venv") => venv().map(|_| ()),
+        Some("pytest") => pytest(&args[1..]),
+        _ => {
+            eprintln!("usage: cargo xtask <ci | openapi | venv | pytest [ARGS]>");
+            std::process::exit(2);
+        }
+    }
+}

@@ -7,7 +7,11 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(name = "keyward", version, about = "keyward: encryption as a service, identity and access control, TLS and secret keys in one server")]
+#[command(
+    name = "keyward",
+    version,
+    about = "keyward: encryption as a service, identity and access control, TLS and secret keys in one server"
+)]
 pub(crate) struct Cli {
     #[command(subcommand)]
     pub(crate) command: Command,

@@ -85,7 +85,9 @@ impl Settings {
         let data_dir = match args.data_dir.or(file.data_dir) {
             Some(d) => d,
             None if dev => PathBuf::from("keyward-data"),
-            None => bail!("--data-dir (or data_dir in the config file) is required outside dev mode"),
+            None => {
+                bail!("--data-dir (or data_dir in the config file) is required outside dev mode")
+            }
         };
         let listen = match args.listen.or(file.listen) {
             Some(l) => l,
@@ -123,7 +125,9 @@ impl Settings {
             bail!("--tls-cert and --tls-key go together");
         }
         if !self.dev && !self.tls_disable && self.tls_cert.is_none() {
-            bail!("outside dev mode, give --tls-cert and --tls-key (or --tls-disable to serve plain HTTP)");
+            bail!(
+                "outside dev mode, give --tls-cert and --tls-key (or --tls-disable to serve plain HTTP)"
+            );
         }
         if self.dev_root_token.as_deref() == Some("") {
             bail!("--dev-root-token must not be empty");

@@ -37,7 +37,8 @@ fn write_new(path: &Path, bytes: &[u8], mode: u32) -> anyhow::Result<()> {
 
 /// Puts one random 32-byte key into an empty or missing key folder.
 pub(crate) fn ensure_key(folder: &Path) -> anyhow::Result<()> {
-    std::fs::create_dir_all(folder).with_context(|| format!("cannot create {}", folder.display()))?;
+    std::fs::create_dir_all(folder)
+        .with_context(|| format!("cannot create {}", folder.display()))?;
     let has_file = std::fs::read_dir(folder)?
         .filter_map(Result::ok)
         .any(|e| !e.file_name().to_string_lossy().starts_with('.'));
@@ -74,7 +75,13 @@ impl DevTls {
     }
 
     fn all(&self) -> [&Path; 5] {
-        [&self.ca, &self.cert, &self.key, &self.admin_cert, &self.admin_key]
+        [
+            &self.ca,
+            &self.cert,
+            &self.key,
+            &self.admin_cert,
+            &self.admin_key,
+        ]
     }
 
     /// Generates the CA, server and admin certificates unless all exist.
@@ -117,7 +124,8 @@ fn random_string(prefix: &str, len: usize) -> anyhow::Result<String> {
     let mut out = String::from(prefix);
     while out.len() < prefix.len() + len {
         let mut b = [0u8; 1];
-        rng.fill(&mut b).map_err(|_| anyhow::anyhow!("no system randomness"))?;
+        rng.fill(&mut b)
+            .map_err(|_| anyhow::anyhow!("no system randomness"))?;
         // Rejection sampling keeps the characters uniform.
         if usize::from(b[0]) < 256 - 256 % ALPHABET.len() {
             out.push(char::from(ALPHABET[usize::from(b[0]) % ALPHABET.len()]));

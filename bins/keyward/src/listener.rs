@@ -49,7 +49,9 @@ pub(crate) async fn serve(
             match tls {
                 Some(tls) => {
                     let acceptor = tokio_rustls::TlsAcceptor::from(tls.current());
-                    let stream = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
+                    let stream = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp))
+                        .await
+                    {
                         Ok(Ok(s)) => s,
                         Ok(Err(e)) => {
                             tracing::debug!(target: "keyward::listener", %remote, error = %e, "TLS handshake failed");
@@ -86,7 +88,10 @@ pub(crate) async fn serve(
     }
     drop(listener);
     tracing::info!(target: "keyward::listener", "stopped accepting; draining in-flight requests");
-    if tokio::time::timeout(drain, graceful.shutdown()).await.is_err() {
+    if tokio::time::timeout(drain, graceful.shutdown())
+        .await
+        .is_err()
+    {
         tracing::warn!(target: "keyward::listener", "in-flight requests did not finish in {drain:?}");
     }
 }

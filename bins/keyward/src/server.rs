@@ -23,15 +23,22 @@ pub(crate) struct SystemClock;
 
 impl Clock for SystemClock {
     fn now(&self) -> Timestamp {
-        let d = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
-        Timestamp::new(i64::try_from(d.as_secs()).unwrap_or(i64::MAX), d.subsec_nanos())
+        let d = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
+        Timestamp::new(
+            i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
+            d.subsec_nanos(),
+        )
     }
 }
 
 fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("KEYWARD_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     let _ = match format {
         LogFormat::Text => builder.try_init(),
         LogFormat::Json => builder.json().try_init(),
@@ -48,8 +55,15 @@ fn absolute(p: &Path) -> anyhow::Result<PathBuf> {
 
 /// Opens the store. A keystore that exists is unlocked before anything in
 /// the data dir is touched, so a wrong or missing key changes no byte.
-fn open_barrier(settings: &Settings, data_dir: &Path, keyfolder: Option<&Path>) -> anyhow::Result<Barrier> {
-    let keystore = Keystore::new(data_dir.join("keystore.json"), keyfolder.map(Path::to_path_buf));
+fn open_barrier(
+    settings: &Settings,
+    data_dir: &Path,
+    keyfolder: Option<&Path>,
+) -> anyhow::Result<Barrier> {
+    let keystore = Keystore::new(
+        data_dir.join("keystore.json"),
+        keyfolder.map(Path::to_path_buf),
+    );
     let db_path = data_dir.join("keyward.redb");
     let unlocked = if keystore.exists() {
         keystore.unlock()?
@@ -67,7 +81,8 @@ fn open_barrier(settings: &Settings, data_dir: &Path, keyfolder: Option<&Path>) 
         }
         keystore.initialize()?
     };
-    let store = RedbStore::open(&db_path).with_context(|| format!("cannot open {}", db_path.display()))?;
+    let store =
+        RedbStore::open(&db_path).with_context(|| format!("cannot open {}", db_path.display()))?;
     Ok(Barrier::new(Arc::new(store), unlocked))
 }
 
@@ -98,7 +113,11 @@ pub(crate) async fn run(args: ServerArgs) -> anyhow::Result<()> {
             (Some(cert), Some(key)) => TlsFiles {
                 cert: absolute(cert)?,
                 key: absolute(key)?,
-                client_ca: settings.tls_client_ca.as_deref().map(absolute).transpose()?,
+                client_ca: settings
+                    .tls_client_ca
+                    .as_deref()
+                    .map(absolute)
+                    .transpose()?,
                 client_auth: if settings.tls_client_ca.is_some() {
                     ClientAuth::Optional
                 } else {
@@ -117,7 +136,9 @@ pub(crate) async fn run(args: ServerArgs) -> anyhow::Result<()> {
                 }
             }
         };
-        Some(Arc::new(ReloadableTls::new(files).context("cannot load the TLS certificate")?))
+        Some(Arc::new(
+            ReloadableTls::new(files).context("cannot load the TLS certificate")?,
+        ))
     };
 
     let api = Api::open(
@@ -138,7 +159,8 @@ pub(crate) async fn run(args: ServerArgs) -> anyhow::Result<()> {
         )
         .await?;
         if changed {
-            api.set_root_token(&SecretString::from(creds.root_token.clone())).await?;
+            api.set_root_token(&SecretString::from(creds.root_token.clone()))
+                .await?;
             api.set_internal_user(
                 "admin",
                 SecretString::from(creds.admin_password.clone()),
@@ -159,10 +181,25 @@ pub(crate) async fn run(args: ServerArgs) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     let scheme = if tls.is_some() { "https" } else { "http" };
 
-    print_banner(&settings, &data_dir, keyfolder.as_deref(), &barrier, scheme, addr, tls.as_deref(), creds.as_ref());
+    print_banner(
+        &settings,
+        &data_dir,
+        keyfolder.as_deref(),
+        &barrier,
+        scheme,
+        addr,
+        tls.as_deref(),
+        creds.as_ref(),
+    );
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let server = tokio::spawn(crate::listener::serve(listener, tls.clone(), api.clone(), stop_rx, DRAIN));
+    let server = tokio::spawn(crate::listener::serve(
+        listener,
+        tls.clone(),
+        api.clone(),
+        stop_rx,
+        DRAIN,
+    ));
 
     let mut term = signal(SignalKind::terminate())?;
     let mut int = signal(SignalKind::interrupt())?;
@@ -236,8 +273,15 @@ fn print_banner(
             Some(_) => format!("--cacert {} ", dev::DevTls::under(data_dir).ca.display()),
             None => String::new(),
         };
-        let host = if addr.ip().is_loopback() { "127.0.0.1".to_string() } else { addr.ip().to_string() };
-        println!("  try: curl {cacert}{scheme}://{host}:{}/v1/sys/health", addr.port());
+        let host = if addr.ip().is_loopback() {
+            "127.0.0.1".to_string()
+        } else {
+            addr.ip().to_string()
+        };
+        println!(
+            "  try: curl {cacert}{scheme}://{host}:{}/v1/sys/health",
+            addr.port()
+        );
     }
     println!("ready");
 }

@@ -18,7 +18,7 @@ use crate::body::read_limited;
 use crate::ctx::{Body, Ctx};
 use crate::family::{self, Refusal};
 use crate::route::{Family, Permission, table};
-use crate::router::{Found, Router};
+use crate::router::{Match, Router};
 use crate::state::{CLUSTER_PATH, ClusterInfo, State};
 
 const ROOT_TOKEN_PATH: &str = "sys/token/root";
@@ -167,9 +167,11 @@ impl Api {
         reserved: bool,
     ) -> Result<(), Error> {
         let name = UserName::new(name)?;
-        let hash = tokio::task::spawn_blocking(move || PasswordHash::create(&password, rbac_model::BCRYPT_COST))
-            .await
-            .map_err(|e| rbac_model::Error::Hashing(e.to_string()))??;
+        let hash = tokio::task::spawn_blocking(move || {
+            PasswordHash::create(&password, rbac_model::BCRYPT_COST)
+        })
+        .await
+        .map_err(|e| rbac_model::Error::Hashing(e.to_string()))??;
         let user = InternalUser {
             hash,
             backend_roles,
@@ -217,23 +219,36 @@ impl Api {
         let path = parts.uri.path().to_string();
         let method = parts.method.clone();
         let (route, params) = match self.router.find(&method, &path) {
-            Found::Route { route, params } => (route, params),
-            Found::NotFound { family } => {
+            Match::Route { route, params } => (route, params),
+            Match::NotFound { family } => {
                 // Vault checks the token before routing: without a valid one
                 // even an unknown path is "permission denied".
                 if family == Family::Vault
                     && !matches!(
-                        self.state.auth.authenticate(Credentials::from_headers(&parts.headers)).await,
+                        self.state
+                            .auth
+                            .authenticate(Credentials::from_headers(&parts.headers))
+                            .await,
                         Ok(Some(_))
                     )
                 {
                     return (family::refuse(family, Refusal::Unauthenticated), family);
                 }
-                return (family::refuse(family, Refusal::NotFound { path, method }), family);
-            }
-            Found::MethodNotAllowed { family, allowed } => {
                 return (
-                    family::refuse(family, Refusal::MethodNotAllowed { path, method, allowed }),
+                    family::refuse(family, Refusal::NotFound { path, method }),
+                    family,
+                );
+            }
+            Match::MethodNotAllowed { family, allowed } => {
+                return (
+                    family::refuse(
+                        family,
+                        Refusal::MethodNotAllowed {
+                            path,
+                            method,
+                            allowed,
+                        },
+                    ),
                     family,
                 );
             }
@@ -254,9 +269,16 @@ impl Api {
         let principal = if route.permission == Permission::Open {
             None
         } else {
-            match self.state.auth.authenticate(Credentials::from_headers(&parts.headers)).await {
+            match self
+                .state
+                .auth
+                .authenticate(Credentials::from_headers(&parts.headers))
+                .await
+            {
                 Ok(Some(p)) => Some(p),
-                Ok(None) | Err(()) => return (family::refuse(family, Refusal::Unauthenticated), family),
+                Ok(None) | Err(()) => {
+                    return (family::refuse(family, Refusal::Unauthenticated), family);
+                }
             }
         };
         if let (Some(p), Permission::Cluster(action)) = (&principal, route.permission)

@@ -29,7 +29,10 @@ const CACHE_CAPACITY: usize = 10_000;
 pub(crate) enum Credentials {
     None,
     Token(SecretString),
-    Basic { user: String, password: SecretString },
+    Basic {
+        user: String,
+        password: SecretString,
+    },
     Malformed,
 }
 
@@ -53,7 +56,10 @@ impl Credentials {
             return Credentials::Token(SecretString::from(rest.to_string()));
         }
         if scheme.eq_ignore_ascii_case("basic") {
-            let decoded = STANDARD.decode(rest).ok().and_then(|b| String::from_utf8(b).ok());
+            let decoded = STANDARD
+                .decode(rest)
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok());
             return match decoded.as_deref().and_then(|d| d.split_once(':')) {
                 Some((user, password)) => Credentials::Basic {
                     user: user.to_string(),
@@ -83,7 +89,10 @@ pub(crate) struct Authenticator {
 }
 
 fn sha256(bytes: &[u8]) -> [u8; 32] {
-    digest(&SHA256, bytes).as_ref().try_into().expect("SHA-256 is 32 bytes")
+    digest(&SHA256, bytes)
+        .as_ref()
+        .try_into()
+        .expect("SHA-256 is 32 bytes")
 }
 
 impl Authenticator {
@@ -95,13 +104,18 @@ impl Authenticator {
             cache: Mutex::new(HashMap::new()),
             cache_key: hmac::Key::generate(hmac::HMAC_SHA256, &rng).expect("system randomness"),
             ttl,
-            decoy: PasswordHash::from_stored("$2y$12$R9h/cIPz0gi.URNNX3kh2OPST9/PgBkqquzi.Ss7KIUgO2t0jWMUW")
-                .expect("a well-formed bcrypt hash"),
+            decoy: PasswordHash::from_stored(
+                "$2y$12$R9h/cIPz0gi.URNNX3kh2OPST9/PgBkqquzi.Ss7KIUgO2t0jWMUW",
+            )
+            .expect("a well-formed bcrypt hash"),
         }
     }
 
     pub(crate) fn set_root_token_sha256(&self, hash: [u8; 32]) {
-        *self.root_token_sha256.write().unwrap_or_else(|p| p.into_inner()) = Some(hash);
+        *self
+            .root_token_sha256
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = Some(hash);
     }
 
     pub(crate) fn token_sha256(token: &SecretString) -> [u8; 32] {
@@ -129,7 +143,10 @@ impl Authenticator {
             Credentials::Malformed => Err(()),
             Credentials::Token(token) => {
                 let presented = Self::token_sha256(&token);
-                let root = *self.root_token_sha256.read().unwrap_or_else(|p| p.into_inner());
+                let root = *self
+                    .root_token_sha256
+                    .read()
+                    .unwrap_or_else(|p| p.into_inner());
                 match root {
                     Some(root) if bool::from(root.ct_eq(&presented)) => Ok(Some(Principal::root())),
                     _ => Err(()),
@@ -149,12 +166,21 @@ impl Authenticator {
             let key: [u8; 32] = tag.as_ref().try_into().map_err(|_| ())?;
             key
         };
-        if let Some(entry) = self.cache.lock().unwrap_or_else(|p| p.into_inner()).get(&cache_key)
+        if let Some(entry) = self
+            .cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&cache_key)
             && entry.expires > Instant::now()
         {
             return Ok(entry.principal.clone());
         }
-        let stored = self.users.read().unwrap_or_else(|p| p.into_inner()).get(&user).cloned();
+        let stored = self
+            .users
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&user)
+            .cloned();
         let (hash, known) = match &stored {
             Some(u) => (u.hash.clone(), true),
             None => (self.decoy.clone(), false),
@@ -198,14 +224,20 @@ mod tests {
     fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
         let mut h = HeaderMap::new();
         for (k, v) in pairs {
-            h.insert(http::HeaderName::from_bytes(k.as_bytes()).unwrap(), v.parse().unwrap());
+            h.insert(
+                http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                v.parse().unwrap(),
+            );
         }
         h
     }
 
     #[test]
     fn parses_every_credential_form() {
-        assert!(matches!(Credentials::from_headers(&headers(&[])), Credentials::None));
+        assert!(matches!(
+            Credentials::from_headers(&headers(&[])),
+            Credentials::None
+        ));
         assert!(matches!(
             Credentials::from_headers(&headers(&[("x-vault-token", "t")])),
             Credentials::Token(_)
@@ -237,8 +269,18 @@ mod tests {
         let auth = Authenticator::new(Duration::from_secs(60));
         let token = SecretString::from("root-token".to_string());
         auth.set_root_token_sha256(Authenticator::token_sha256(&token));
-        assert!(auth.authenticate(Credentials::Token(token)).await.unwrap().unwrap().is_superuser());
-        assert!(auth.authenticate(Credentials::Token("nope".to_string().into())).await.is_err());
+        assert!(
+            auth.authenticate(Credentials::Token(token))
+                .await
+                .unwrap()
+                .unwrap()
+                .is_superuser()
+        );
+        assert!(
+            auth.authenticate(Credentials::Token("nope".to_string().into()))
+                .await
+                .is_err()
+        );
 
         let pw = SecretString::from("pw".to_string());
         auth.set_user(
@@ -258,11 +300,13 @@ mod tests {
         assert!(p.is_superuser());
         assert_eq!(auth.cache.lock().unwrap().len(), 1);
         assert!(auth.authenticate(basic("wrong")).await.is_err());
-        assert!(auth.authenticate(Credentials::Basic {
-            user: "ghost".into(),
-            password: "pw".to_string().into()
-        })
-        .await
-        .is_err());
+        assert!(
+            auth.authenticate(Credentials::Basic {
+                user: "ghost".into(),
+                password: "pw".to_string().into()
+            })
+            .await
+            .is_err()
+        );
     }
 }

@@ -14,7 +14,9 @@ where
 {
     match Limited::new(body, limit).collect().await {
         Ok(collected) => Ok(collected.to_bytes()),
-        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => Err(Refusal::TooLarge { limit }),
+        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => {
+            Err(Refusal::TooLarge { limit })
+        }
         Err(e) => Err(Refusal::BadBody(e.to_string())),
     }
 }

@@ -117,22 +117,35 @@ pub(crate) fn table() -> Vec<Route> {
     let mut t = Table::default();
 
     // Vault sys/
-    t.add(Family::Vault, GET_HEAD, "/v1/sys/health", Permission::Open,
+    t.add(
+        Family::Vault,
+        GET_HEAD,
+        "/v1/sys/health",
+        Permission::Open,
         "Health of the server, with Vault's fields (initialized, sealed, standby, ...)",
-        handler(handlers::health::vault));
+        handler(handlers::health::vault),
+    );
 
     // OpenSearch Security plugin
-    t.add_opensearch(GET_POST, "/health", Permission::Open,
+    t.add_opensearch(
+        GET_POST,
+        "/health",
+        Permission::Open,
         "Health of the security plugin: {\"message\":null,\"mode\":\"strict\",\"status\":\"UP\"}",
-        handler(handlers::health::opensearch));
+        handler(handlers::health::opensearch),
+    );
 
     // ArangoDB
     t.add_arango(POST, "/_admin/server/encryption", Permission::Cluster(ENCRYPTION_ROTATE),
         "Rotate the encryption-at-rest user keys: re-read the key folder and re-wrap the internal key",
         handler(handlers::encryption::rotate));
-    t.add_arango(GET, "/_admin/server/encryption", Permission::Authenticated,
+    t.add_arango(
+        GET,
+        "/_admin/server/encryption",
+        Permission::Authenticated,
         "SHA-256 of each encryption-at-rest user key now in use",
-        handler(handlers::encryption::read));
+        handler(handlers::encryption::read),
+    );
 
     t.routes
 }
@@ -174,7 +187,15 @@ impl Table {
         summary: &'static str,
         handler: Handler,
     ) {
-        self.push(family, methods, path.to_string(), permission, summary, false, handler);
+        self.push(
+            family,
+            methods,
+            path.to_string(),
+            permission,
+            summary,
+            false,
+            handler,
+        );
     }
 
     /// A plugin route under `/_plugins/_security` and its deprecated
@@ -187,10 +208,24 @@ impl Table {
         summary: &'static str,
         handler: Handler,
     ) {
-        self.push(Family::OpenSearch, methods, format!("/_plugins/_security{suffix}"), permission,
-            summary, false, handler.clone());
-        self.push(Family::OpenSearch, methods, format!("/_opendistro/_security{suffix}"), permission,
-            summary, true, handler);
+        self.push(
+            Family::OpenSearch,
+            methods,
+            format!("/_plugins/_security{suffix}"),
+            permission,
+            summary,
+            false,
+            handler.clone(),
+        );
+        self.push(
+            Family::OpenSearch,
+            methods,
+            format!("/_opendistro/_security{suffix}"),
+            permission,
+            summary,
+            true,
+            handler,
+        );
     }
 
     /// An ArangoDB route, reachable as is (database `_system`) and under
@@ -203,7 +238,23 @@ impl Table {
         summary: &'static str,
         handler: Handler,
     ) {
-        self.push(Family::Arango, methods, path.to_string(), permission, summary, false, handler.clone());
-        self.push(Family::Arango, methods, format!("/_db/{{db}}{path}"), permission, summary, false, handler);
+        self.push(
+            Family::Arango,
+            methods,
+            path.to_string(),
+            permission,
+            summary,
+            false,
+            handler.clone(),
+        );
+        self.push(
+            Family::Arango,
+            methods,
+            format!("/_db/{{db}}{path}"),
+            permission,
+            summary,
+            false,
+            handler,
+        );
     }
 }

@@ -2,10 +2,10 @@
 
 use http::Method;
 
+use crate::Error;
 use crate::ctx::percent_decode;
 use crate::family::family_of_path;
 use crate::route::{Family, Route};
-use crate::Error;
 
 pub(crate) struct Router {
     paths: matchit::Router<usize>,
@@ -13,7 +13,7 @@ pub(crate) struct Router {
 }
 
 /// The outcome of matching.
-pub(crate) enum Found<'a> {
+pub(crate) enum Match<'a> {
     Route {
         route: &'a Route,
         params: Vec<(String, String)>,
@@ -57,29 +57,36 @@ impl Router {
         Ok(Router { paths, groups })
     }
 
-    pub(crate) fn find(&self, method: &Method, path: &str) -> Found<'_> {
+    pub(crate) fn find(&self, method: &Method, path: &str) -> Match<'_> {
         // `P/roles/` is `P/roles`, as OpenSearch's core routes it.
-        let trimmed = if path.len() > 1 { path.trim_end_matches('/') } else { path };
+        let trimmed = if path.len() > 1 {
+            path.trim_end_matches('/')
+        } else {
+            path
+        };
         let Ok(m) = self.paths.at(trimmed) else {
-            return Found::NotFound {
+            return Match::NotFound {
                 family: family_of_path(path),
             };
         };
         let group = &self.groups[*m.value];
         let family = group[0].family;
         let Some(route) = group.iter().find(|r| r.methods.contains(method)) else {
-            let mut allowed: Vec<Method> = group.iter().flat_map(|r| r.methods.iter().cloned()).collect();
+            let mut allowed: Vec<Method> = group
+                .iter()
+                .flat_map(|r| r.methods.iter().cloned())
+                .collect();
             allowed.sort_by(|a, b| a.as_str().cmp(b.as_str()));
-            return Found::MethodNotAllowed { family, allowed };
+            return Match::MethodNotAllowed { family, allowed };
         };
         let mut params = Vec::new();
         for (k, v) in m.params.iter() {
             match percent_decode(v) {
                 Some(v) => params.push((k.to_string(), v)),
-                None => return Found::NotFound { family },
+                None => return Match::NotFound { family },
             }
         }
-        Found::Route { route, params }
+        Match::Route { route, params }
     }
 }
 
@@ -91,20 +98,33 @@ mod tests {
     #[test]
     fn the_table_builds_and_matches() {
         let router = Router::new(table()).unwrap();
-        assert!(matches!(router.find(&Method::GET, "/v1/sys/health"), Found::Route { .. }));
+        assert!(matches!(
+            router.find(&Method::GET, "/v1/sys/health"),
+            Match::Route { .. }
+        ));
         match router.find(&Method::POST, "/_db/_system/_admin/server/encryption") {
-            Found::Route { params, .. } => assert_eq!(params, vec![("db".into(), "_system".into())]),
+            Match::Route { params, .. } => {
+                assert_eq!(params, vec![("db".into(), "_system".into())])
+            }
             _ => panic!("expected a route"),
         }
         assert!(matches!(
             router.find(&Method::DELETE, "/_admin/server/encryption"),
-            Found::MethodNotAllowed { family: Family::Arango, .. }
+            Match::MethodNotAllowed {
+                family: Family::Arango,
+                ..
+            }
         ));
         assert!(matches!(
             router.find(&Method::GET, "/v1/nothing/here"),
-            Found::NotFound { family: Family::Vault }
+            Match::NotFound {
+                family: Family::Vault
+            }
         ));
-        assert!(matches!(router.find(&Method::GET, "/_plugins/_security/health/"), Found::Route { .. }));
+        assert!(matches!(
+            router.find(&Method::GET, "/_plugins/_security/health/"),
+            Match::Route { .. }
+        ));
     }
 
     #[test]

@@ -23,7 +23,8 @@ impl std::fmt::Debug for SealKey {
 
 impl SealKey {
     pub(crate) fn from_bytes(bytes: &[u8; KEY_LEN]) -> Self {
-        let unbound = UnboundKey::new(&AES_256_GCM, bytes).expect("32 bytes is a valid AES-256 key");
+        let unbound =
+            UnboundKey::new(&AES_256_GCM, bytes).expect("32 bytes is a valid AES-256 key");
         SealKey {
             key: LessSafeKey::new(unbound),
             raw: Zeroizing::new(*bytes),
@@ -96,7 +97,10 @@ mod tests {
         let sealed = key.seal(&rng, b"path/a", b"hello").unwrap();
         assert_eq!(sealed.len(), OVERHEAD + 5);
         assert_eq!(&key.open(b"path/a", &sealed).unwrap()[..], b"hello");
-        assert!(key.open(b"path/b", &sealed).is_none(), "moved value must not open");
+        assert!(
+            key.open(b"path/b", &sealed).is_none(),
+            "moved value must not open"
+        );
         let mut tampered = sealed.clone();
         tampered[14] ^= 1;
         assert!(key.open(b"path/a", &tampered).is_none());

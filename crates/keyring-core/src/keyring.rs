@@ -65,7 +65,10 @@ impl<M> fmt::Debug for VersionEntry<M> {
 /// Numbered versions of key material and the rules for which may be used.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "RingRepr<M>", into = "RingRepr<M>")]
-#[serde(bound(serialize = "M: Serialize + Clone", deserialize = "M: Deserialize<'de>"))]
+#[serde(bound(
+    serialize = "M: Serialize + Clone",
+    deserialize = "M: Deserialize<'de>"
+))]
 pub struct KeyRing<M> {
     versions: BTreeMap<u32, VersionEntry<M>>,
     latest: u32,
@@ -186,14 +189,22 @@ impl<M> KeyRing<M> {
     /// Adds a new latest version.
     pub fn rotate(&mut self, material: M, created: Timestamp) -> Result<KeyVersion, KeyRingError> {
         let next = self.latest.checked_add(1).ok_or(KeyRingError::Exhausted)?;
-        self.versions.insert(next, VersionEntry { material, created });
+        self.versions
+            .insert(next, VersionEntry { material, created });
         self.latest = next;
         Ok(KeyVersion(next))
     }
 
     /// The version to encrypt or sign with: `requested` 0 means the latest.
-    pub fn for_encryption(&self, requested: u32) -> Result<(KeyVersion, &VersionEntry<M>), KeyRingError> {
-        let version = if requested == 0 { self.latest } else { requested };
+    pub fn for_encryption(
+        &self,
+        requested: u32,
+    ) -> Result<(KeyVersion, &VersionEntry<M>), KeyRingError> {
+        let version = if requested == 0 {
+            self.latest
+        } else {
+            requested
+        };
         if version > self.latest {
             return Err(KeyRingError::TooNew {
                 requested: version,
@@ -244,7 +255,9 @@ impl<M> KeyRing<M> {
         let dec = decryption.unwrap_or(self.min_decryption_version);
         let enc = encryption.unwrap_or(self.min_encryption_version);
         if dec == 0 {
-            return Err(KeyRingError::InvalidMinimum("the minimum decryption version starts at 1"));
+            return Err(KeyRingError::InvalidMinimum(
+                "the minimum decryption version starts at 1",
+            ));
         }
         if dec > self.latest {
             return Err(KeyRingError::TooNew {
@@ -283,7 +296,9 @@ impl<M> KeyRing<M> {
     /// Removes every version below `min_available` for good.
     pub fn trim(&mut self, min_available: u32) -> Result<(), KeyRingError> {
         if min_available == 0 {
-            return Err(KeyRingError::InvalidMinimum("the minimum available version must be positive"));
+            return Err(KeyRingError::InvalidMinimum(
+                "the minimum available version must be positive",
+            ));
         }
         if min_available < self.min_available_version {
             return Err(KeyRingError::InvalidMinimum(
@@ -380,15 +395,27 @@ mod tests {
         ring.rotate("k3", t(3)).unwrap();
         assert_eq!(ring.for_encryption(0).unwrap().1.material, "k3");
         assert_eq!(ring.for_encryption(1).unwrap().1.material, "k1");
-        assert!(matches!(ring.for_encryption(4), Err(KeyRingError::TooNew { .. })));
+        assert!(matches!(
+            ring.for_encryption(4),
+            Err(KeyRingError::TooNew { .. })
+        ));
         ring.set_min_versions(Some(2), Some(3)).unwrap();
-        assert!(matches!(ring.for_encryption(2), Err(KeyRingError::TooOld { .. })));
-        assert!(matches!(ring.for_decryption(1), Err(KeyRingError::TooOld { .. })));
+        assert!(matches!(
+            ring.for_encryption(2),
+            Err(KeyRingError::TooOld { .. })
+        ));
+        assert!(matches!(
+            ring.for_decryption(1),
+            Err(KeyRingError::TooOld { .. })
+        ));
         assert_eq!(ring.for_decryption(2).unwrap().material, "k2");
         assert_eq!(ring.working_set().count(), 2);
         ring.trim(2).unwrap();
         assert!(ring.get(1).is_none());
-        assert!(ring.set_min_versions(Some(1), None).is_err(), "below the trimmed floor");
+        assert!(
+            ring.set_min_versions(Some(1), None).is_err(),
+            "below the trimmed floor"
+        );
         assert!(ring.trim(1).is_err(), "cannot decrement");
     }
 
@@ -406,7 +433,10 @@ mod tests {
     fn deserializing_checks_invariants() {
         let ring = KeyRing::new(5u8, t(0));
         let mut json: serde_json::Value = serde_json::to_value(&ring).unwrap();
-        assert_eq!(serde_json::from_value::<KeyRing<u8>>(json.clone()).unwrap(), ring);
+        assert_eq!(
+            serde_json::from_value::<KeyRing<u8>>(json.clone()).unwrap(),
+            ring
+        );
         json["latest"] = 3.into();
         assert!(serde_json::from_value::<KeyRing<u8>>(json).is_err());
     }

@@ -12,6 +12,6 @@ mod principal;
 mod user;
 
 pub use error::Error;
-pub use password::{PasswordHash, BCRYPT_COST};
+pub use password::{BCRYPT_COST, PasswordHash};
 pub use principal::{Principal, PrincipalKind, UserName};
 pub use user::InternalUser;

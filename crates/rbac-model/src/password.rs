@@ -25,14 +25,23 @@ impl PasswordHash {
     pub fn create(password: &SecretString, cost: u32) -> Result<Self, Error> {
         let parts = bcrypt::hash_with_result(password.expose_secret(), cost)
             .map_err(|e| Error::Hashing(e.to_string()))?;
-        Ok(PasswordHash(parts.format_for_version(bcrypt::Version::TwoY)))
+        Ok(PasswordHash(
+            parts.format_for_version(bcrypt::Version::TwoY),
+        ))
     }
 
     /// A hash given as text (for example from `internal_users.yml`).
     pub fn from_stored(hash: impl Into<String>) -> Result<Self, Error> {
         let hash = hash.into();
-        let ok = ["$2a$", "$2b$", "$2x$", "$2y$"].iter().any(|p| hash.starts_with(p)) && hash.len() == 60;
-        if ok { Ok(PasswordHash(hash)) } else { Err(Error::UnsupportedHash) }
+        let ok = ["$2a$", "$2b$", "$2x$", "$2y$"]
+            .iter()
+            .any(|p| hash.starts_with(p))
+            && hash.len() == 60;
+        if ok {
+            Ok(PasswordHash(hash))
+        } else {
+            Err(Error::UnsupportedHash)
+        }
     }
 
     /// Checks `password` against the hash (bcrypt compares in constant time).

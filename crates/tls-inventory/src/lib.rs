@@ -16,6 +16,6 @@ mod dev_pki;
 mod error;
 mod server_config;
 
-pub use dev_pki::{DevPki, ADMIN_DN};
+pub use dev_pki::{ADMIN_DN, DevPki};
 pub use error::Error;
 pub use server_config::{ClientAuth, ReloadableTls, TlsFiles};

@@ -92,7 +92,8 @@ impl TlsFiles {
                         reason: format!("not a usable CA certificate: {e}"),
                     })?;
                 }
-                let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider());
+                let verifier =
+                    WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider());
                 let verifier = if mode == ClientAuth::Optional {
                     verifier.allow_unauthenticated()
                 } else {
@@ -102,9 +103,13 @@ impl TlsFiles {
                 builder.with_client_cert_verifier(verifier)
             }
         };
-        let mut config = builder
-            .with_single_cert(chain, key)
-            .map_err(|e| Error::Config(format!("{} and {}: {e}", self.cert.display(), self.key.display())))?;
+        let mut config = builder.with_single_cert(chain, key).map_err(|e| {
+            Error::Config(format!(
+                "{} and {}: {e}",
+                self.cert.display(),
+                self.key.display()
+            ))
+        })?;
         config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
         Ok(config)
     }
@@ -118,7 +123,9 @@ pub struct ReloadableTls {
 
 impl std::fmt::Debug for ReloadableTls {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ReloadableTls").field("files", &self.files).finish_non_exhaustive()
+        f.debug_struct("ReloadableTls")
+            .field("files", &self.files)
+            .finish_non_exhaustive()
     }
 }
 
@@ -185,7 +192,11 @@ mod tests {
         let tls = ReloadableTls::new(files.clone()).unwrap();
         let before = tls.current();
         // A key that does not match the certificate.
-        std::fs::copy(dir.path().join("admin-key.pem"), dir.path().join("server-key.pem")).unwrap();
+        std::fs::copy(
+            dir.path().join("admin-key.pem"),
+            dir.path().join("server-key.pem"),
+        )
+        .unwrap();
         let err = tls.reload().unwrap_err();
         assert!(matches!(err, Error::Config(_)), "{err}");
         assert!(Arc::ptr_eq(&before, &tls.current()));
@@ -200,6 +211,9 @@ mod tests {
         std::fs::write(dir.path().join("junk.pem"), "not pem").unwrap();
         files.cert = dir.path().join("junk.pem");
         let err = files.build().unwrap_err().to_string();
-        assert!(err.contains("junk.pem") && err.contains("no CERTIFICATE"), "{err}");
+        assert!(
+            err.contains("junk.pem") && err.contains("no CERTIFICATE"),
+            "{err}"
+        );
     }
 }

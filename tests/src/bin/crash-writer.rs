@@ -25,7 +25,9 @@ fn main() {
     };
     let store = RedbStore::open(dir.join("keyward.redb")).expect("open store");
     let barrier = Barrier::new(Arc::new(store), unlocked);
-    let rt = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
     let mut out = std::io::stdout().lock();
     for n in start..start + count {
         rt.block_on(barrier.put(&format!("v/{n:08}"), format!("value-{n}").as_bytes()))

@@ -99,16 +99,22 @@ pub(crate) fn check_database(db: Option<&str>) -> Result<(), ArangoError> {
 pub(crate) fn refuse(refusal: Refusal) -> http::Response<Body> {
     use error_num::*;
     let err = match refusal {
-        Refusal::NotFound { .. } => ArangoError::new(StatusCode::NOT_FOUND, NOT_FOUND, "unknown path"),
-        Refusal::MethodNotAllowed { .. } => {
-            ArangoError::new(StatusCode::METHOD_NOT_ALLOWED, METHOD_NOT_ALLOWED, "method not supported")
+        Refusal::NotFound { .. } => {
+            ArangoError::new(StatusCode::NOT_FOUND, NOT_FOUND, "unknown path")
         }
+        Refusal::MethodNotAllowed { .. } => ArangoError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            METHOD_NOT_ALLOWED,
+            "method not supported",
+        ),
         Refusal::Unauthenticated => ArangoError::new(
             StatusCode::UNAUTHORIZED,
             FORBIDDEN,
             "not authorized to execute this request",
         ),
-        Refusal::Forbidden { .. } => ArangoError::new(StatusCode::FORBIDDEN, FORBIDDEN, "forbidden"),
+        Refusal::Forbidden { .. } => {
+            ArangoError::new(StatusCode::FORBIDDEN, FORBIDDEN, "forbidden")
+        }
         Refusal::TooLarge { limit } => ArangoError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             BAD_PARAMETER,

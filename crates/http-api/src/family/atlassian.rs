@@ -9,7 +9,11 @@ use crate::ctx::Body;
 const CONTENT_TYPE: &str = "application/json";
 
 /// `{"message": ..., "status": ...}` with the status as an upper-case word.
-pub(crate) fn message(status: StatusCode, status_word: &str, message: &str) -> http::Response<Body> {
+pub(crate) fn message(
+    status: StatusCode,
+    status_word: &str,
+    message: &str,
+) -> http::Response<Body> {
     #[derive(Serialize)]
     struct M<'a> {
         message: &'a str,
@@ -27,15 +31,22 @@ pub(crate) fn message(status: StatusCode, status_word: &str, message: &str) -> h
 
 pub(crate) fn refuse(refusal: Refusal) -> http::Response<Body> {
     match refusal {
-        Refusal::NotFound { path, .. } => {
-            message(StatusCode::NOT_FOUND, "NOT_FOUND", &format!("no resource at {path}"))
-        }
-        Refusal::MethodNotAllowed { method, allowed, .. } => {
+        Refusal::NotFound { path, .. } => message(
+            StatusCode::NOT_FOUND,
+            "NOT_FOUND",
+            &format!("no resource at {path}"),
+        ),
+        Refusal::MethodNotAllowed {
+            method, allowed, ..
+        } => {
             let allowed: Vec<&str> = allowed.iter().map(|m| m.as_str()).collect();
             message(
                 StatusCode::METHOD_NOT_ALLOWED,
                 "METHOD_NOT_ALLOWED",
-                &format!("method {method} is not allowed here; allowed: {}", allowed.join(", ")),
+                &format!(
+                    "method {method} is not allowed here; allowed: {}",
+                    allowed.join(", ")
+                ),
             )
         }
         Refusal::Unauthenticated => message(

@@ -28,7 +28,10 @@ pub(crate) enum Refusal {
     /// No credentials, or credentials that did not authenticate.
     Unauthenticated,
     /// Authenticated, but without the route's permission.
-    Forbidden { user: String, permission: &'static str },
+    Forbidden {
+        user: String,
+        permission: &'static str,
+    },
     /// The body is larger than the limit.
     TooLarge { limit: usize },
     /// The body could not be read from the connection.
@@ -49,7 +52,8 @@ pub(crate) fn refuse(family: Family, refusal: Refusal) -> http::Response<Body> {
 pub(crate) fn family_of_path(path: &str) -> Family {
     if path == "/v1" || path.starts_with("/v1/") {
         Family::Vault
-    } else if path.starts_with("/_admin") || path.starts_with("/_db/") || path.starts_with("/_api") {
+    } else if path.starts_with("/_admin") || path.starts_with("/_db/") || path.starts_with("/_api")
+    {
         Family::Arango
     } else if path.starts_with("/rest/") {
         Family::Atlassian

@@ -49,7 +49,13 @@ impl VaultError {
         struct Errors {
             errors: Vec<String>,
         }
-        with_vault_headers(json_response(self.status, CONTENT_TYPE, &Errors { errors: self.errors }))
+        with_vault_headers(json_response(
+            self.status,
+            CONTENT_TYPE,
+            &Errors {
+                errors: self.errors,
+            },
+        ))
     }
 }
 
@@ -82,7 +88,9 @@ impl Envelope {
     }
 
     pub(crate) fn warn(mut self, warning: impl Into<String>) -> Self {
-        self.warnings.get_or_insert_with(Vec::new).push(warning.into());
+        self.warnings
+            .get_or_insert_with(Vec::new)
+            .push(warning.into());
         self
     }
 
@@ -101,14 +109,18 @@ pub(crate) fn raw(status: StatusCode, body: &impl Serialize) -> http::Response<B
 pub(crate) fn no_content() -> http::Response<Body> {
     let mut resp = http::Response::new(Body::default());
     *resp.status_mut() = StatusCode::NO_CONTENT;
-    resp.headers_mut()
-        .insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static(CONTENT_TYPE));
+    resp.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static(CONTENT_TYPE),
+    );
     with_vault_headers(resp)
 }
 
 fn with_vault_headers(mut resp: http::Response<Body>) -> http::Response<Body> {
-    resp.headers_mut()
-        .insert(http::header::CACHE_CONTROL, http::HeaderValue::from_static("no-store"));
+    resp.headers_mut().insert(
+        http::header::CACHE_CONTROL,
+        http::HeaderValue::from_static("no-store"),
+    );
     resp
 }
 
@@ -129,11 +141,16 @@ pub(crate) fn refuse(refusal: Refusal) -> http::Response<Body> {
             VaultError::wrapped(StatusCode::METHOD_NOT_ALLOWED, "unsupported operation")
         }
         Refusal::Unauthenticated => VaultError::permission_denied(),
-        Refusal::Forbidden { .. } => VaultError::wrapped(StatusCode::FORBIDDEN, "permission denied"),
-        Refusal::TooLarge { .. } => {
-            VaultError::new(StatusCode::PAYLOAD_TOO_LARGE, "http: request body too large")
+        Refusal::Forbidden { .. } => {
+            VaultError::wrapped(StatusCode::FORBIDDEN, "permission denied")
         }
-        Refusal::BadBody(reason) => VaultError::bad_request(format!("error reading request body: {reason}")),
+        Refusal::TooLarge { .. } => VaultError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "http: request body too large",
+        ),
+        Refusal::BadBody(reason) => {
+            VaultError::bad_request(format!("error reading request body: {reason}"))
+        }
     };
     err.into_response()
 }

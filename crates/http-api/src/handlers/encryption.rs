@@ -12,7 +12,10 @@ use crate::ctx::{Body, Ctx};
 use crate::family::arango::{self, ArangoError, error_num};
 
 fn keys_result(hashes: &[KeyHash]) -> serde_json::Value {
-    let keys: Vec<_> = hashes.iter().map(|h| json!({"sha256": h.as_str()})).collect();
+    let keys: Vec<_> = hashes
+        .iter()
+        .map(|h| json!({"sha256": h.as_str()}))
+        .collect();
     json!({ "encryption-keys": keys })
 }
 

@@ -20,8 +20,11 @@ impl KeyHash {
     }
 
     pub(crate) fn from_hex(hex: &str) -> Option<Self> {
-        (hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
-            .then(|| KeyHash(hex.to_string()))
+        (hex.len() == 64
+            && hex
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
+        .then(|| KeyHash(hex.to_string()))
     }
 
     /// The hex string.
@@ -118,7 +121,9 @@ impl KeyFolder {
             }
         }
         if keys.is_empty() {
-            return Err(err("holds no key file (each key is a file of exactly 32 bytes)".into()));
+            return Err(err(
+                "holds no key file (each key is a file of exactly 32 bytes)".into(),
+            ));
         }
         keys.sort_by(|a, b| a.hash.cmp(&b.hash));
         Ok(KeyFolder { path, keys })
@@ -176,13 +181,21 @@ mod tests {
 
         std::fs::write(dir.path().join("c"), [3u8; 33]).unwrap();
         let err = KeyFolder::read(dir.path()).unwrap_err().to_string();
-        assert!(err.contains("33 bytes") && err.contains("exactly 32"), "{err}");
+        assert!(
+            err.contains("33 bytes") && err.contains("exactly 32"),
+            "{err}"
+        );
     }
 
     #[test]
     fn empty_or_missing_folder_is_an_error() {
         let dir = tempfile::tempdir().unwrap();
-        assert!(KeyFolder::read(dir.path()).unwrap_err().to_string().contains("no key file"));
+        assert!(
+            KeyFolder::read(dir.path())
+                .unwrap_err()
+                .to_string()
+                .contains("no key file")
+        );
         assert!(KeyFolder::read(dir.path().join("nope")).is_err());
     }
 }

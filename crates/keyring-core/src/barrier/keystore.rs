@@ -118,7 +118,8 @@ impl Keystore {
     /// key of the folder. Writes nothing, except to protect a data key that was
     /// stored unprotected once a key folder is configured.
     pub fn unlock(&self) -> Result<Unlocked, Error> {
-        let text = std::fs::read(&self.file).map_err(|e| self.error(format!("cannot be read: {e}")))?;
+        let text =
+            std::fs::read(&self.file).map_err(|e| self.error(format!("cannot be read: {e}")))?;
         let file: KeystoreFile = serde_json::from_slice(&text)
             .map_err(|e| self.error(format!("is not a keyward keystore: {e}")))?;
         if file.format != FORMAT {
@@ -155,7 +156,11 @@ impl Keystore {
             });
         }
         for user_key in folder.keys() {
-            let Some(entry) = file.wrapped.iter().find(|w| w.sha256 == user_key.hash().as_str()) else {
+            let Some(entry) = file
+                .wrapped
+                .iter()
+                .find(|w| w.sha256 == user_key.hash().as_str())
+            else {
                 continue;
             };
             let sealed = STANDARD
@@ -164,15 +169,21 @@ impl Keystore {
             let wrapper = SealKey::from_bytes(user_key.bytes());
             let aad = format!("{WRAP_AAD}{}", user_key.hash());
             let raw = wrapper.open(aad.as_bytes(), &sealed).ok_or_else(|| {
-                self.error(format!("the copy wrapped by key {} is damaged", user_key.hash()))
+                self.error(format!(
+                    "the copy wrapped by key {} is damaged",
+                    user_key.hash()
+                ))
             })?;
             let raw: Zeroizing<[u8; KEY_LEN]> = Zeroizing::new(
                 raw.as_slice()
                     .try_into()
                     .map_err(|_| self.error("holds a data key of the wrong length"))?,
             );
-            let mut keys: Vec<KeyHash> =
-                file.wrapped.iter().filter_map(|w| KeyHash::from_hex(&w.sha256)).collect();
+            let mut keys: Vec<KeyHash> = file
+                .wrapped
+                .iter()
+                .filter_map(|w| KeyHash::from_hex(&w.sha256))
+                .collect();
             keys.sort();
             return Ok(Unlocked {
                 key: SealKey::from_bytes(&raw),
@@ -247,7 +258,8 @@ impl Keystore {
             }
         };
         let text = serde_json::to_vec_pretty(&file).map_err(|e| self.error(e.to_string()))?;
-        write_atomically(&self.file, &text).map_err(|e| self.error(format!("cannot be written: {e}")))?;
+        write_atomically(&self.file, &text)
+            .map_err(|e| self.error(format!("cannot be written: {e}")))?;
         Ok(hashes)
     }
 }
@@ -257,7 +269,9 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let tmp = dir.join(format!(
         ".{}.tmp",
-        path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()
+        path.file_name()
+            .map(|n| n.to_string_lossy())
+            .unwrap_or_default()
     ));
     {
         use std::os::unix::fs::OpenOptionsExt;
@@ -306,7 +320,11 @@ mod tests {
         let err = ks.unlock().unwrap_err();
         assert!(matches!(err, Error::WrongKey { found: 1, .. }), "{err}");
         assert!(err.to_string().contains(folder.to_str().unwrap()));
-        assert_eq!(std::fs::read(ks.file()).unwrap(), before, "a refused start writes nothing");
+        assert_eq!(
+            std::fs::read(ks.file()).unwrap(),
+            before,
+            "a refused start writes nothing"
+        );
     }
 
     #[test]

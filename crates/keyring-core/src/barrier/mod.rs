@@ -15,9 +15,9 @@ use zeroize::Zeroizing;
 pub use keyfolder::{KeyFolder, KeyHash, UserKey};
 pub use keystore::{Keystore, Unlocked};
 
+use crate::Error;
 use crate::aead::SealKey;
 use crate::store::{Store, WriteBatch, WriteOp};
-use crate::Error;
 
 const FORMAT_V1: u8 = 1;
 
@@ -77,7 +77,10 @@ impl Barrier {
 
     /// SHA-256 of each user key the data key is wrapped under now, sorted.
     pub fn user_key_hashes(&self) -> Vec<KeyHash> {
-        self.user_keys.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.user_keys
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Re-reads the key folder and wraps the data key under each key now in it
@@ -189,11 +192,17 @@ mod tests {
         barrier.put("sys/a", b"plaintext-secret").await.unwrap();
         let raw = store.get("sys/a").await.unwrap().unwrap();
         assert!(!raw.windows(16).any(|w| w == b"plaintext-secret"));
-        assert_eq!(&barrier.get("sys/a").await.unwrap().unwrap()[..], b"plaintext-secret");
+        assert_eq!(
+            &barrier.get("sys/a").await.unwrap().unwrap()[..],
+            b"plaintext-secret"
+        );
 
         // Move the sealed bytes to another path: they must not open there.
         store.put("sys/b", raw).await.unwrap();
-        assert!(matches!(barrier.get("sys/b").await, Err(Error::Corrupt { .. })));
+        assert!(matches!(
+            barrier.get("sys/b").await,
+            Err(Error::Corrupt { .. })
+        ));
     }
 
     #[tokio::test]

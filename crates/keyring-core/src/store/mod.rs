@@ -141,7 +141,10 @@ pub(crate) mod conformance {
         store.put("a/1", b"one".to_vec()).await.unwrap();
         store.put("a/2", b"two".to_vec()).await.unwrap();
         store.put("b/1", b"other".to_vec()).await.unwrap();
-        assert_eq!(store.get("a/1").await.unwrap().as_deref(), Some(&b"one"[..]));
+        assert_eq!(
+            store.get("a/1").await.unwrap().as_deref(),
+            Some(&b"one"[..])
+        );
         assert_eq!(store.list("a/").await.unwrap(), vec!["a/1", "a/2"]);
         assert_eq!(
             store.scan("a/").await.unwrap(),
@@ -153,15 +156,24 @@ pub(crate) mod conformance {
         assert_eq!(store.list("").await.unwrap().len(), 3);
 
         let mut batch = WriteBatch::new();
-        batch.put("a/3", b"three".to_vec()).delete("a/1").put("a/2", b"TWO".to_vec());
+        batch
+            .put("a/3", b"three".to_vec())
+            .delete("a/1")
+            .put("a/2", b"TWO".to_vec());
         store.write(batch).await.unwrap();
         assert_eq!(store.list("a/").await.unwrap(), vec!["a/2", "a/3"]);
-        assert_eq!(store.get("a/2").await.unwrap().as_deref(), Some(&b"TWO"[..]));
+        assert_eq!(
+            store.get("a/2").await.unwrap().as_deref(),
+            Some(&b"TWO"[..])
+        );
 
         store.delete("a/2").await.unwrap();
         store.delete("never-there").await.unwrap();
         assert_eq!(store.get("a/2").await.unwrap(), None);
 
-        assert!(store.put("", vec![]).await.is_err(), "empty path is refused");
+        assert!(
+            store.put("", vec![]).await.is_err(),
+            "empty path is refused"
+        );
     }
 }

@@ -21,7 +21,9 @@ pub struct RedbStore {
 
 impl std::fmt::Debug for RedbStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RedbStore").field("path", &self.path).finish()
+        f.debug_struct("RedbStore")
+            .field("path", &self.path)
+            .finish()
     }
 }
 
@@ -63,7 +65,11 @@ impl RedbStore {
     }
 }
 
-fn read_range(db: &Database, prefix: &str, with_values: bool) -> Result<Vec<(String, Vec<u8>)>, Error> {
+fn read_range(
+    db: &Database,
+    prefix: &str,
+    with_values: bool,
+) -> Result<Vec<(String, Vec<u8>)>, Error> {
     let txn = db.begin_read()?;
     let table = txn.open_table(TABLE)?;
     let mut out = Vec::new();
@@ -73,7 +79,11 @@ fn read_range(db: &Database, prefix: &str, with_values: bool) -> Result<Vec<(Str
         if !key.starts_with(prefix) {
             break;
         }
-        let value = if with_values { v.value().to_vec() } else { Vec::new() };
+        let value = if with_values {
+            v.value().to_vec()
+        } else {
+            Vec::new()
+        };
         out.push((key.to_string(), value));
     }
     Ok(out)
