@@ -12,10 +12,15 @@
 //! arrive with the TLS issue.
 #![forbid(unsafe_code)]
 
+mod cert_info;
 mod dev_pki;
+pub mod dn;
 mod error;
+mod pem_summary;
 mod server_config;
 
+pub use cert_info::CertificateInfo;
 pub use dev_pki::{ADMIN_DN, DevPki};
 pub use error::Error;
+pub use pem_summary::PemSummary;
 pub use server_config::{ClientAuth, ReloadableTls, TlsFiles};
