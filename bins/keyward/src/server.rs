@@ -123,6 +123,7 @@ pub(crate) async fn run(args: ServerArgs) -> anyhow::Result<()> {
                 } else {
                     ClientAuth::None
                 },
+                sni: Default::default(),
             },
             _ => {
                 dev_tls.ensure(clock.now().unix_secs())?;
@@ -133,11 +134,13 @@ pub(crate) async fn run(args: ServerArgs) -> anyhow::Result<()> {
                     // As in the OpenSearch demo: ask every client for a
                     // certificate, require none.
                     client_auth: ClientAuth::Optional,
+                    sni: Default::default(),
                 }
             }
         };
         Some(Arc::new(
-            ReloadableTls::new(files).context("cannot load the TLS certificate")?,
+            ReloadableTls::new(files, clock.now().unix_secs())
+                .context("cannot load the TLS certificate")?,
         ))
     };
 
@@ -209,8 +212,8 @@ pub(crate) async fn run(args: ServerArgs) -> anyhow::Result<()> {
             _ = term.recv() => break,
             _ = int.recv() => break,
             _ = hup.recv() => match &tls {
-                Some(tls) => match tls.reload() {
-                    Ok(()) => tracing::info!(target: "keyward::tls", "SIGHUP: TLS certificates reloaded"),
+                Some(tls) => match tls.reload(clock.now().unix_secs()) {
+                    Ok(_) => tracing::info!(target: "keyward::tls", "SIGHUP: TLS certificates reloaded"),
                     Err(e) => tracing::error!(target: "keyward::tls", error = %e, "SIGHUP: TLS reload failed; the previous certificates keep serving"),
                 },
                 None => tracing::info!(target: "keyward::tls", "SIGHUP: TLS is disabled, nothing to reload"),

@@ -23,4 +23,4 @@ pub use cert_info::CertificateInfo;
 pub use dev_pki::{ADMIN_DN, DevPki};
 pub use error::Error;
 pub use pem_summary::PemSummary;
-pub use server_config::{ClientAuth, ReloadableTls, TlsFiles};
+pub use server_config::{ClientAuth, LoadedTls, ReloadableTls, TlsFiles, TlsInventory};
