@@ -15,6 +15,8 @@
 //! - [`KeyRing`]: versions of key material with creation times and the
 //!   minimum-version rules (decryption, encryption, availability) that Vault's
 //!   transit keys follow.
+//! - [`SecretStore`]: named secrets sealed under a rotatable AES key (the
+//!   Atlassian model), re-encrypted in one atomic write on rotation.
 //!
 //! This crate never opens a socket, never reads the wall clock (callers pass a
 //! [`Timestamp`] or a [`Clock`]) and never reads the environment.
@@ -25,10 +27,12 @@ mod barrier;
 mod clock;
 mod error;
 mod keyring;
+mod secrets;
 mod store;
 
 pub use barrier::{Barrier, KeyFolder, KeyHash, Keystore, Unlocked, UserKey};
 pub use clock::{Clock, Timestamp};
 pub use error::{Error, KeyRingError};
 pub use keyring::{KeyRing, KeyVersion, VersionEntry};
+pub use secrets::{AesKeyId, Rotation, SecretName, SecretStore, SecretsError};
 pub use store::{MemoryStore, RedbStore, Store, StoreFuture, WriteBatch, WriteOp};
