@@ -6,6 +6,7 @@
 //! No HTTP here: `http-api` turns credentials into calls of this crate.
 #![forbid(unsafe_code)]
 
+pub mod acl;
 mod error;
 mod password;
 mod principal;
