@@ -10,6 +10,7 @@ pub mod acl;
 mod error;
 mod password;
 mod principal;
+pub mod tokens;
 mod user;
 
 pub use error::Error;

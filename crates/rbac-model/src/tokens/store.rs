@@ -1,0 +1,576 @@
+//! Issuing, finding, renewing and revoking tokens.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, RwLock};
+
+use keyring_core::{Barrier, Timestamp, WriteBatch};
+use ring::rand::{SecureRandom, SystemRandom};
+use secrecy::SecretString;
+
+use super::entry::{TokenEntry, TokenId, TokenRequest};
+
+const PREFIX: &str = "auth/token/id/";
+
+/// Vault's default and maximum lease TTL: 768 hours.
+pub const DEFAULT_TTL_SECS: u64 = 768 * 3600;
+
+/// Why a token operation was refused; texts are Vault's.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TokenError {
+    /// A non-root parent asked for policies it does not have.
+    #[error("child policies must be subset of parent")]
+    PoliciesNotSubset,
+    /// The token cannot be renewed.
+    #[error("lease is not renewable")]
+    NotRenewable,
+    /// No such token (or accessor).
+    #[error("bad token")]
+    NotFound,
+    /// Storage failed.
+    #[error("storage failed: {0}")]
+    Storage(String),
+}
+
+impl From<keyring_core::Error> for TokenError {
+    fn from(e: keyring_core::Error) -> Self {
+        TokenError::Storage(e.to_string())
+    }
+}
+
+#[derive(Default)]
+struct State {
+    by_id: HashMap<TokenId, Arc<TokenEntry>>,
+    by_accessor: HashMap<String, TokenId>,
+    children: HashMap<String, BTreeSet<String>>,
+}
+
+impl State {
+    fn insert(&mut self, entry: Arc<TokenEntry>) {
+        if let Some(parent) = &entry.parent {
+            self.children
+                .entry(parent.clone())
+                .or_default()
+                .insert(entry.accessor.clone());
+        }
+        self.by_accessor.insert(entry.accessor.clone(), entry.id);
+        self.by_id.insert(entry.id, entry);
+    }
+
+    fn remove(&mut self, id: TokenId) -> Option<Arc<TokenEntry>> {
+        let entry = self.by_id.remove(&id)?;
+        self.by_accessor.remove(&entry.accessor);
+        if let Some(parent) = &entry.parent
+            && let Some(siblings) = self.children.get_mut(parent)
+        {
+            siblings.remove(&entry.accessor);
+        }
+        Some(entry)
+    }
+
+    /// The token and every descendant, parents before children.
+    fn subtree(&self, id: TokenId) -> Vec<TokenId> {
+        let mut out = Vec::new();
+        let mut stack = vec![id];
+        while let Some(id) = stack.pop() {
+            let Some(entry) = self.by_id.get(&id) else {
+                continue;
+            };
+            out.push(id);
+            if let Some(kids) = self.children.get(&entry.accessor) {
+                stack.extend(kids.iter().filter_map(|a| self.by_accessor.get(a).copied()));
+            }
+        }
+        out
+    }
+
+    /// A token is alive when it and every ancestor are unexpired.
+    fn alive(&self, entry: &TokenEntry, now: Timestamp) -> bool {
+        let mut current = entry;
+        for _ in 0..256 {
+            if current.is_expired(now) {
+                return false;
+            }
+            let Some(parent) = &current.parent else {
+                return true;
+            };
+            let Some(pid) = self.by_accessor.get(parent) else {
+                return false;
+            };
+            let Some(p) = self.by_id.get(pid) else {
+                return false;
+            };
+            current = p;
+        }
+        false
+    }
+}
+
+/// All tokens, in memory and in storage.
+pub struct TokenStore {
+    barrier: Arc<Barrier>,
+    state: RwLock<State>,
+    writes: tokio::sync::Mutex<()>,
+    rng: SystemRandom,
+}
+
+impl std::fmt::Debug for TokenStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let n = self.state.read().map(|s| s.by_id.len()).unwrap_or(0);
+        write!(f, "TokenStore({n} tokens)")
+    }
+}
+
+fn random_string(rng: &SystemRandom, len: usize) -> Result<String, TokenError> {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut out = String::with_capacity(len);
+    while out.len() < len {
+        let mut b = [0u8; 32];
+        rng.fill(&mut b)
+            .map_err(|_| TokenError::Storage("no randomness".into()))?;
+        for byte in b {
+            if out.len() < len && usize::from(byte) < 256 - 256 % ALPHABET.len() {
+                out.push(char::from(ALPHABET[usize::from(byte) % ALPHABET.len()]));
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn entry_json(entry: &TokenEntry) -> Vec<u8> {
+    serde_json::to_vec(entry).expect("token entries serialize")
+}
+
+impl TokenStore {
+    /// Loads every token from storage into memory.
+    pub async fn open(barrier: Arc<Barrier>) -> Result<Self, TokenError> {
+        let mut state = State::default();
+        for (path, bytes) in barrier.scan(PREFIX).await? {
+            let entry: TokenEntry = serde_json::from_slice(&bytes)
+                .map_err(|e| TokenError::Storage(format!("{path}: {e}")))?;
+            state.insert(Arc::new(entry));
+        }
+        Ok(TokenStore {
+            barrier,
+            state: RwLock::new(state),
+            writes: tokio::sync::Mutex::new(()),
+            rng: SystemRandom::new(),
+        })
+    }
+
+    fn state(&self) -> std::sync::RwLockReadGuard<'_, State> {
+        self.state.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn state_mut(&self) -> std::sync::RwLockWriteGuard<'_, State> {
+        self.state.write().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The live token a client presented: no storage read.
+    pub fn lookup(&self, token: &SecretString, now: Timestamp) -> Option<Arc<TokenEntry>> {
+        self.lookup_id(TokenId::of(token), now)
+    }
+
+    /// The live token with this hash.
+    pub fn lookup_id(&self, id: TokenId, now: Timestamp) -> Option<Arc<TokenEntry>> {
+        let state = self.state();
+        let entry = state.by_id.get(&id)?;
+        state.alive(entry, now).then(|| entry.clone())
+    }
+
+    /// The live token with this accessor.
+    pub fn lookup_accessor(&self, accessor: &str, now: Timestamp) -> Option<Arc<TokenEntry>> {
+        let id = *self.state().by_accessor.get(accessor)?;
+        self.lookup_id(id, now)
+    }
+
+    /// How many tokens are held (live or not yet tidied).
+    pub fn len(&self) -> usize {
+        self.state().by_id.len()
+    }
+
+    /// True when no token is held.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Makes `token` the root token (dev mode, bootstrap): policies `root`,
+    /// no TTL, no parent. Replaces any other root token of this name.
+    pub async fn put_root(
+        &self,
+        token: &SecretString,
+        now: Timestamp,
+    ) -> Result<Arc<TokenEntry>, TokenError> {
+        let _w = self.writes.lock().await;
+        let entry = TokenEntry {
+            id: TokenId::of(token),
+            accessor: random_string(&self.rng, 24)?,
+            policies: vec!["root".into()],
+            parent: None,
+            display_name: "root".into(),
+            meta: Default::default(),
+            num_uses: 0,
+            creation_time: now,
+            creation_ttl: 0,
+            explicit_max_ttl: 0,
+            expire_time: None,
+            issue_time: now,
+            renewable: false,
+            orphan: true,
+            path: "auth/token/root".into(),
+            user: None,
+        };
+        // Earlier root tokens made this way are revoked: one dev root token.
+        let stale: Vec<TokenId> = self
+            .state()
+            .by_id
+            .values()
+            .filter(|e| e.path == "auth/token/root" && e.id != entry.id)
+            .map(|e| e.id)
+            .collect();
+        let mut batch = WriteBatch::new();
+        for id in &stale {
+            batch.delete(format!("{PREFIX}{}", id.hex()));
+        }
+        batch.put(format!("{PREFIX}{}", entry.id.hex()), entry_json(&entry));
+        self.barrier.write(batch).await?;
+        let entry = Arc::new(entry);
+        let mut state = self.state_mut();
+        for id in stale {
+            state.remove(id);
+        }
+        if let Some(old) = state.remove(entry.id) {
+            drop(old);
+        }
+        state.insert(entry.clone());
+        Ok(entry)
+    }
+
+    /// Issues a token. `parent` is the caller's token (`None` or `orphan` for
+    /// no parent); a non-root parent may only hand out its own policies.
+    pub async fn create(
+        &self,
+        parent: Option<&TokenEntry>,
+        req: TokenRequest,
+        path: &str,
+        user: Option<String>,
+        now: Timestamp,
+    ) -> Result<(SecretString, Arc<TokenEntry>), TokenError> {
+        let mut policies: Vec<String> = match (&req.policies, parent) {
+            (Some(p), _) => p
+                .iter()
+                .map(|p| p.trim().to_lowercase())
+                .filter(|p| !p.is_empty())
+                .collect(),
+            (None, Some(parent)) => parent.policies.clone(),
+            (None, None) => Vec::new(),
+        };
+        if let Some(parent) = parent
+            && !parent.is_root()
+        {
+            let allowed: BTreeSet<&str> = parent
+                .policies
+                .iter()
+                .map(String::as_str)
+                .chain(["default"])
+                .collect();
+            if policies.iter().any(|p| !allowed.contains(p.as_str())) {
+                return Err(TokenError::PoliciesNotSubset);
+            }
+        }
+        if !req.no_default_policy && !policies.iter().any(|p| p == "root") {
+            policies.push("default".into());
+        }
+        policies.sort();
+        policies.dedup();
+
+        let explicit_max = req.explicit_max_ttl.unwrap_or(0);
+        let is_root = policies.iter().any(|p| p == "root");
+        let mut ttl = match req.ttl {
+            Some(t) if t > 0 => t,
+            _ if is_root => 0,
+            _ => DEFAULT_TTL_SECS,
+        };
+        if explicit_max > 0 && (ttl == 0 || ttl > explicit_max) {
+            ttl = explicit_max;
+        }
+        let token = SecretString::from(format!("s.{}", random_string(&self.rng, 24)?));
+        let display = req.display_name.unwrap_or_default();
+        let display_name = match (display.is_empty(), user.as_deref()) {
+            (_, Some(u)) => format!("userpass-{u}"),
+            (true, None) => "token".to_string(),
+            (false, None) => format!("token-{display}"),
+        };
+        let orphan = req.no_parent || parent.is_none();
+        let entry = TokenEntry {
+            id: TokenId::of(&token),
+            accessor: random_string(&self.rng, 24)?,
+            policies,
+            parent: if orphan {
+                None
+            } else {
+                parent.map(|p| p.accessor.clone())
+            },
+            display_name,
+            meta: req.meta,
+            num_uses: req.num_uses,
+            creation_time: now,
+            creation_ttl: ttl,
+            explicit_max_ttl: explicit_max,
+            expire_time: (ttl > 0).then(|| now.plus_secs(i64::try_from(ttl).unwrap_or(i64::MAX))),
+            issue_time: now,
+            renewable: req.renewable.unwrap_or(true) && ttl > 0,
+            orphan,
+            path: path.to_string(),
+            user,
+        };
+        let _w = self.writes.lock().await;
+        self.barrier
+            .put(&format!("{PREFIX}{}", entry.id.hex()), &entry_json(&entry))
+            .await?;
+        let entry = Arc::new(entry);
+        self.state_mut().insert(entry.clone());
+        Ok((token, entry))
+    }
+
+    /// Extends a live token's TTL by `increment` seconds from now (its
+    /// original TTL when `None`), never beyond `explicit_max_ttl`.
+    pub async fn renew(
+        &self,
+        id: TokenId,
+        increment: Option<u64>,
+        now: Timestamp,
+    ) -> Result<Arc<TokenEntry>, TokenError> {
+        let _w = self.writes.lock().await;
+        let current = self.lookup_id(id, now).ok_or(TokenError::NotFound)?;
+        if !current.renewable {
+            return Err(TokenError::NotRenewable);
+        }
+        let mut entry = (*current).clone();
+        let mut ttl = increment.filter(|i| *i > 0).unwrap_or(entry.creation_ttl);
+        if entry.explicit_max_ttl > 0 {
+            let age = u64::try_from(now.unix_secs() - entry.creation_time.unix_secs()).unwrap_or(0);
+            ttl = ttl.min(entry.explicit_max_ttl.saturating_sub(age));
+        }
+        entry.expire_time = Some(now.plus_secs(i64::try_from(ttl).unwrap_or(i64::MAX)));
+        entry.issue_time = now;
+        self.barrier
+            .put(&format!("{PREFIX}{}", entry.id.hex()), &entry_json(&entry))
+            .await?;
+        let entry = Arc::new(entry);
+        let mut state = self.state_mut();
+        state.remove(id);
+        state.insert(entry.clone());
+        Ok(entry)
+    }
+
+    /// Revokes a token and all its descendants; returns how many went.
+    pub async fn revoke(&self, id: TokenId) -> Result<usize, TokenError> {
+        let _w = self.writes.lock().await;
+        let doomed = self.state().subtree(id);
+        if doomed.is_empty() {
+            return Ok(0);
+        }
+        let mut batch = WriteBatch::new();
+        for id in &doomed {
+            batch.delete(format!("{PREFIX}{}", id.hex()));
+        }
+        self.barrier.write(batch).await?;
+        let mut state = self.state_mut();
+        for id in &doomed {
+            state.remove(*id);
+        }
+        Ok(doomed.len())
+    }
+
+    /// Counts one use of a limited-use token; the last use revokes it after
+    /// the request it authorizes. Returns false when no use was left.
+    pub async fn spend_use(&self, id: TokenId) -> Result<bool, TokenError> {
+        let entry = {
+            let state = self.state();
+            match state.by_id.get(&id) {
+                Some(e) if e.num_uses > 0 => (**e).clone(),
+                Some(_) => return Ok(true),
+                None => return Ok(false),
+            }
+        };
+        if entry.num_uses == 1 {
+            self.revoke(id).await?;
+            return Ok(true);
+        }
+        let _w = self.writes.lock().await;
+        let mut next = entry;
+        next.num_uses -= 1;
+        self.barrier
+            .put(&format!("{PREFIX}{}", next.id.hex()), &entry_json(&next))
+            .await?;
+        let next = Arc::new(next);
+        let mut state = self.state_mut();
+        state.remove(id);
+        state.insert(next);
+        Ok(true)
+    }
+
+    /// Deletes expired tokens (with their subtrees); returns how many went.
+    pub async fn tidy(&self, now: Timestamp) -> Result<usize, TokenError> {
+        let expired: Vec<TokenId> = {
+            let state = self.state();
+            state
+                .by_id
+                .values()
+                .filter(|e| !state.alive(e, now))
+                .map(|e| e.id)
+                .collect()
+        };
+        let mut n = 0;
+        for id in expired {
+            n += self.revoke(id).await?;
+        }
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use keyring_core::MemoryStore;
+    use secrecy::ExposeSecret;
+
+    fn t(s: i64) -> Timestamp {
+        Timestamp::from_unix_secs(s)
+    }
+
+    async fn store() -> (Arc<Barrier>, TokenStore) {
+        let barrier = Arc::new(Barrier::ephemeral(Arc::new(MemoryStore::new())).unwrap());
+        let s = TokenStore::open(barrier.clone()).await.unwrap();
+        (barrier, s)
+    }
+
+    fn req(policies: &[&str], ttl: Option<u64>) -> TokenRequest {
+        TokenRequest {
+            policies: Some(policies.iter().map(|s| s.to_string()).collect()),
+            ttl,
+            ..Default::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn root_creates_children_that_die_with_their_parent() {
+        let (barrier, s) = store().await;
+        let root = s
+            .put_root(&SecretString::from("root-token".to_string()), t(0))
+            .await
+            .unwrap();
+        assert!(root.is_root());
+        let (tok, parent) = s
+            .create(
+                Some(&root),
+                req(&["p"], Some(3600)),
+                "auth/token/create",
+                None,
+                t(0),
+            )
+            .await
+            .unwrap();
+        assert!(tok.expose_secret().starts_with("s.") && tok.expose_secret().len() == 26);
+        assert_eq!(parent.policies, vec!["default", "p"]);
+        let (child_tok, child) = s
+            .create(
+                Some(&parent),
+                req(&["p"], None),
+                "auth/token/create",
+                None,
+                t(10),
+            )
+            .await
+            .unwrap();
+        assert_eq!(child.parent.as_deref(), Some(parent.accessor.as_str()));
+        assert!(s.lookup(&child_tok, t(20)).is_some());
+        // A non-root parent cannot hand out policies it does not hold.
+        assert_eq!(
+            s.create(
+                Some(&parent),
+                req(&["admin"], None),
+                "auth/token/create",
+                None,
+                t(10)
+            )
+            .await
+            .unwrap_err(),
+            TokenError::PoliciesNotSubset
+        );
+        // The parent's expiry takes the child with it, before any tidy.
+        assert!(s.lookup(&child_tok, t(3601)).is_none());
+        // Revoking the parent revokes the child, durably.
+        assert_eq!(s.revoke(parent.id).await.unwrap(), 2);
+        assert!(s.lookup(&tok, t(20)).is_none());
+        let reopened = TokenStore::open(barrier).await.unwrap();
+        assert!(reopened.lookup(&child_tok, t(20)).is_none());
+        assert!(
+            reopened
+                .lookup(&SecretString::from("root-token".to_string()), t(99_999_999))
+                .is_some()
+        );
+    }
+
+    #[tokio::test]
+    async fn ttl_renewal_and_explicit_max() {
+        let (_, s) = store().await;
+        let r = TokenRequest {
+            explicit_max_ttl: Some(100),
+            ..req(&["p"], Some(60))
+        };
+        let (tok, e) = s
+            .create(None, r, "auth/token/create", None, t(0))
+            .await
+            .unwrap();
+        assert!(e.orphan);
+        assert_eq!(e.ttl_left(t(0)), 60);
+        let renewed = s.renew(e.id, Some(3600), t(50)).await.unwrap();
+        assert_eq!(
+            renewed.expire_time,
+            Some(t(100)),
+            "capped by explicit_max_ttl"
+        );
+        assert!(s.lookup(&tok, t(99)).is_some());
+        assert!(s.lookup(&tok, t(100)).is_none());
+        assert_eq!(s.tidy(t(100)).await.unwrap(), 1);
+        let nr = TokenRequest {
+            renewable: Some(false),
+            ..req(&["p"], Some(60))
+        };
+        let (_, e) = s
+            .create(None, nr, "auth/token/create", None, t(0))
+            .await
+            .unwrap();
+        assert_eq!(
+            s.renew(e.id, None, t(1)).await.unwrap_err(),
+            TokenError::NotRenewable
+        );
+    }
+
+    #[tokio::test]
+    async fn limited_uses_run_out() {
+        let (_, s) = store().await;
+        let r = TokenRequest {
+            num_uses: 2,
+            ..req(&["p"], None)
+        };
+        let (tok, e) = s
+            .create(None, r, "auth/token/create", None, t(0))
+            .await
+            .unwrap();
+        assert!(s.spend_use(e.id).await.unwrap());
+        assert!(s.lookup(&tok, t(1)).is_some());
+        assert!(s.spend_use(e.id).await.unwrap());
+        assert!(s.lookup(&tok, t(1)).is_none(), "the last use revoked it");
+        assert!(!s.spend_use(e.id).await.unwrap());
+    }
+
+    #[test]
+    fn ids_are_hashes_and_print_short() {
+        let id = TokenId::of(&SecretString::from("x".to_string()));
+        assert_eq!(TokenId::from_hex(&id.hex()), Some(id));
+        assert!(!format!("{id:?}").contains(&id.hex()));
+    }
+}
