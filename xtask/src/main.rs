@@ -6,6 +6,10 @@
 //! - `openapi`: regenerate `docs/openapi.json` from the route table.
 //! - `venv`: create or refresh `target/venv` with the pinned Python clients.
 //! - `pytest [ARGS]`: run the Python client tests against a fresh build.
+//! - `fuzz [--seconds N]`: build every cargo-fuzz target and run each for N
+//!   seconds (default 60) from the committed seed corpus; needs the nightly
+//!   toolchain and cargo-fuzz. A crash fails the task and leaves its input in
+//!   `fuzz/artifacts/`.
 #![forbid(unsafe_code)]
 
 use std::path::{Path, PathBuf};
@@ -104,6 +108,50 @@ fn openapi() -> anyhow::Result<()> {
     Ok(())
 }
 
+fn fuzz_targets() -> anyhow::Result<Vec<String>> {
+    let manifest = std::fs::read_to_string(root().join("fuzz").join("Cargo.toml"))?;
+    Ok(manifest
+        .lines()
+        .filter_map(|l| l.strip_prefix("name = \""))
+        .filter_map(|l| l.strip_suffix('"'))
+        .filter(|n| *n != "keyward-fuzz")
+        .map(str::to_string)
+        .collect())
+}
+
+fn fuzz(seconds: u64) -> anyhow::Result<()> {
+    let fuzz_dir = root().join("fuzz");
+    let mut c = Command::new("cargo");
+    c.current_dir(&fuzz_dir).args(["+nightly", "fuzz", "build"]);
+    run(c)?;
+    for target in fuzz_targets()? {
+        // New inputs go to target/fuzz-corpus; the committed seeds stay as they are.
+        let work = root().join("target").join("fuzz-corpus").join(&target);
+        std::fs::create_dir_all(&work)?;
+        let mut c = Command::new("cargo");
+        c.current_dir(&fuzz_dir)
+            .args(["+nightly", "fuzz", "run", &target])
+            .arg(&work)
+            .arg(fuzz_dir.join("corpus").join(&target))
+            .arg("--")
+            .arg(format!("-max_total_time={seconds}"));
+        run(c)?;
+    }
+    Ok(())
+}
+
+fn fuzz_available() -> bool {
+    let nightly = Command::new("rustup")
+        .args(["run", "nightly", "rustc", "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    let cargo_fuzz = Command::new("cargo")
+        .args(["fuzz", "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    nightly && cargo_fuzz
+}
+
 fn ci() -> anyhow::Result<()> {
     step("rustfmt");
     let mut c = cargo();
@@ -133,6 +181,15 @@ fn ci() -> anyhow::Result<()> {
     step("Python client tests");
     pytest(&[])?;
 
+    step("fuzz smoke run (10 s per target)");
+    if fuzz_available() {
+        fuzz(10)?;
+    } else {
+        eprintln!(
+            "xtask: skipped: the nightly toolchain or cargo-fuzz is missing (.ci/run installs cargo-fuzz)"
+        );
+    }
+
     eprintln!("\nxtask ci: all checks passed");
     Ok(())
 }
@@ -144,8 +201,17 @@ fn main() -> anyhow::Result<()> {
         Some("openapi") => openapi(),
         Some("venv") => venv().map(|_| ()),
         Some("pytest") => pytest(&args[1..]),
+        Some("fuzz") => {
+            let seconds = match args.get(1).map(String::as_str) {
+                Some("--seconds") => args.get(2).and_then(|s| s.parse().ok()).unwrap_or(60),
+                _ => 60,
+            };
+            fuzz(seconds)
+        }
         _ => {
-            eprintln!("usage: cargo xtask <ci | openapi | venv | pytest [ARGS]>");
+            eprintln!(
+                "usage: cargo xtask <ci | openapi | venv | pytest [ARGS] | fuzz [--seconds N]>"
+            );
             std::process::exit(2);
         }
     }
