@@ -50,6 +50,10 @@ pub enum Error {
         path: String,
     },
 
+    /// A snapshot could not be taken, read or restored.
+    #[error("snapshot refused: {0}")]
+    Snapshot(String),
+
     /// A storage path is not acceptable (empty, or too long).
     #[error("invalid storage path {0:?}")]
     InvalidPath(String),

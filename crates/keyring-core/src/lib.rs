@@ -28,6 +28,7 @@ mod clock;
 mod error;
 mod keyring;
 mod secrets;
+mod snapshot;
 mod store;
 
 pub use barrier::{Barrier, KeyFolder, KeyHash, Keystore, Unlocked, UserKey};
@@ -35,4 +36,5 @@ pub use clock::{Clock, Timestamp};
 pub use error::{Error, KeyRingError};
 pub use keyring::{KeyRing, KeyVersion, VersionEntry};
 pub use secrets::{AesKeyId, Rotation, SecretName, SecretStore, SecretsError};
+pub use snapshot::Snapshot;
 pub use store::{MemoryStore, RedbStore, Store, StoreFuture, WriteBatch, WriteOp};

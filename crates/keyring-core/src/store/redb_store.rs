@@ -115,32 +115,41 @@ impl Store for RedbStore {
     }
 
     fn write(&self, batch: WriteBatch) -> StoreFuture<'_, ()> {
-        self.blocking(move |db| {
-            for op in batch.ops() {
-                match op {
-                    WriteOp::Put { path, .. } | WriteOp::Delete { path } => check_path(path)?,
-                }
-            }
-            let mut txn = db.begin_write()?;
-            txn.set_durability(Durability::Immediate)?;
-            txn.set_two_phase_commit(true);
-            {
-                let mut table = txn.open_table(TABLE)?;
-                for op in batch.into_ops() {
-                    match op {
-                        WriteOp::Put { path, value } => {
-                            table.insert(path.as_str(), value.as_slice())?;
-                        }
-                        WriteOp::Delete { path } => {
-                            table.remove(path.as_str())?;
-                        }
-                    }
-                }
-            }
-            txn.commit()?;
-            Ok(())
-        })
+        self.blocking(move |db| write_batch(db, batch))
     }
+}
+
+impl RedbStore {
+    /// Applies a batch from a thread that may block (no async runtime needed).
+    pub(crate) fn write_blocking(&self, batch: WriteBatch) -> Result<(), Error> {
+        write_batch(&self.db, batch)
+    }
+}
+
+fn write_batch(db: &Database, batch: WriteBatch) -> Result<(), Error> {
+    for op in batch.ops() {
+        match op {
+            WriteOp::Put { path, .. } | WriteOp::Delete { path } => check_path(path)?,
+        }
+    }
+    let mut txn = db.begin_write()?;
+    txn.set_durability(Durability::Immediate)?;
+    txn.set_two_phase_commit(true);
+    {
+        let mut table = txn.open_table(TABLE)?;
+        for op in batch.into_ops() {
+            match op {
+                WriteOp::Put { path, value } => {
+                    table.insert(path.as_str(), value.as_slice())?;
+                }
+                WriteOp::Delete { path } => {
+                    table.remove(path.as_str())?;
+                }
+            }
+        }
+    }
+    txn.commit()?;
+    Ok(())
 }
 
 #[cfg(test)]
