@@ -25,6 +25,7 @@ const GET_PUT_PATCH: &[http::Method] = &[http::Method::GET, http::Method::PUT, h
 const PUT: &[http::Method] = &[http::Method::PUT];
 const PATCH: &[http::Method] = &[http::Method::PATCH];
 const DELETE: &[http::Method] = &[http::Method::DELETE];
+const DELETE_PUT: &[http::Method] = &[http::Method::DELETE, http::Method::PUT];
 
 /// Registers the CRUD routes of one resource under `base` (and, if given,
 /// the legacy singular name, which has no PATCH).
@@ -97,8 +98,9 @@ pub(crate) fn routes(t: &mut Table) {
         "Dashboards multitenancy settings", handler(documents::tenancy_config));
     t.add_plugins_only(GET_PUT_PATCH, "/api/allowlist", Permission::SecurityApi(E::Allowlist, Admin::RestAdmin),
         "The allowlist of paths and methods (REST admin only)", handler(documents::allowlist));
-    t.add_opensearch(DELETE, "/api/cache", Permission::SecurityApi(E::Cache, Admin::No),
-        "Flush the authentication cache", handler(info::flush_cache));
+    // PUT too: opensearch-py's `cache()` sends PUT, which the plugin refuses.
+    t.add_opensearch(DELETE_PUT, "/api/cache", Permission::SecurityApi(E::Cache, Admin::No),
+        "Flush the authentication cache (DELETE; PUT as opensearch-py's cache() sends it)", handler(info::flush_cache));
     t.add_plugins_only(DELETE, "/api/cache/user/{username}", Permission::SecurityApi(E::Cache, Admin::No),
         "Evict one user's cached logins", handler(info::flush_user));
     t.add_plugins_only(GET_PUT, "/api/securityadmin/{config_type}", Permission::SecurityApi(E::Config, Admin::Superuser),
