@@ -47,7 +47,10 @@ fn a_blocked_client_is_let_in_again_after_block_expiry_seconds() {
     let reply = server.client().request(
         "PATCH",
         "/_plugins/_security/api/securityconfig",
-        &[("authorization", &basic("admin", ADMIN_PASSWORD)), ("content-type", "application/json")],
+        &[
+            ("authorization", &basic("admin", ADMIN_PASSWORD)),
+            ("content-type", "application/json"),
+        ],
         Some(patch.to_string().as_bytes()),
     );
     assert_eq!(reply.status, 200, "{}", reply.body);
@@ -63,7 +66,9 @@ fn a_blocked_client_is_let_in_again_after_block_expiry_seconds() {
     assert_eq!(r.body, "Authentication finally failed");
     assert!(r.header("www-authenticate").is_none());
     // The root token is refused too while the address is blocked.
-    let r = server.root_client().request("GET", "/_plugins/_security/api/roles", &[], None);
+    let r = server
+        .root_client()
+        .request("GET", "/_plugins/_security/api/roles", &[], None);
     assert_eq!(r.status, 401, "{}", r.body);
 
     std::thread::sleep(Duration::from_millis(3500));
@@ -82,8 +87,16 @@ fn a_user_name_listener_blocks_only_that_name() {
         }}
     ]);
     let admin = basic("admin", ADMIN_PASSWORD);
-    let headers = [("authorization", admin.as_str()), ("content-type", "application/json")];
-    let reply = server.client().request("PATCH", "/_plugins/_security/api/securityconfig", &headers, Some(patch.to_string().as_bytes()));
+    let headers = [
+        ("authorization", admin.as_str()),
+        ("content-type", "application/json"),
+    ];
+    let reply = server.client().request(
+        "PATCH",
+        "/_plugins/_security/api/securityconfig",
+        &headers,
+        Some(patch.to_string().as_bytes()),
+    );
     assert_eq!(reply.status, 200, "{}", reply.body);
     let reply = server.client().request(
         "PUT",
@@ -96,8 +109,15 @@ fn a_user_name_listener_blocks_only_that_name() {
     assert_eq!(account(&server, "victim", "nope").status, 401);
     let r = account(&server, "victim", "Xk9#qLm2$vTr");
     assert_eq!(r.status, 401, "the name is blocked");
-    assert_eq!(r.header("www-authenticate"), Some("Basic realm=\"OpenSearch Security\""));
-    assert_eq!(account(&server, "admin", ADMIN_PASSWORD).status, 200, "other names are not");
+    assert_eq!(
+        r.header("www-authenticate"),
+        Some("Basic realm=\"OpenSearch Security\"")
+    );
+    assert_eq!(
+        account(&server, "admin", ADMIN_PASSWORD).status,
+        200,
+        "other names are not"
+    );
     std::fs::remove_dir_all(dir).ok();
 }
 
@@ -105,11 +125,41 @@ fn a_user_name_listener_blocks_only_that_name() {
 fn export_then_import_gives_the_same_configuration() {
     let server = Server::start();
     let admin = basic("admin", ADMIN_PASSWORD);
-    let headers = [("authorization", admin.as_str()), ("content-type", "application/json")];
+    let headers = [
+        ("authorization", admin.as_str()),
+        ("content-type", "application/json"),
+    ];
     let c = server.client();
-    assert_eq!(c.request("PUT", "/_plugins/_security/api/roles/exported", &headers, Some(br#"{"cluster_permissions":["cluster:admin/keyward/*"],"description":"d"}"#)).status, 201);
-    assert_eq!(c.request("PUT", "/_plugins/_security/api/rolesmapping/exported", &headers, Some(br#"{"users":["u1"],"and_backend_roles":["a","b"]}"#)).status, 201);
-    assert_eq!(c.request("PUT", "/_plugins/_security/api/internalusers/u1", &headers, Some(br#"{"password":"Xk9#qLm2$vTr","attributes":{"team":"blue"}}"#)).status, 201);
+    assert_eq!(
+        c.request(
+            "PUT",
+            "/_plugins/_security/api/roles/exported",
+            &headers,
+            Some(br#"{"cluster_permissions":["cluster:admin/keyward/*"],"description":"d"}"#)
+        )
+        .status,
+        201
+    );
+    assert_eq!(
+        c.request(
+            "PUT",
+            "/_plugins/_security/api/rolesmapping/exported",
+            &headers,
+            Some(br#"{"users":["u1"],"and_backend_roles":["a","b"]}"#)
+        )
+        .status,
+        201
+    );
+    assert_eq!(
+        c.request(
+            "PUT",
+            "/_plugins/_security/api/internalusers/u1",
+            &headers,
+            Some(br#"{"password":"Xk9#qLm2$vTr","attributes":{"team":"blue"}}"#)
+        )
+        .status,
+        201
+    );
 
     let dir = std::env::temp_dir().join(format!("kw-export-{}", std::process::id()));
     let export = |target: &Server, sub: &str| {
@@ -122,7 +172,11 @@ fn export_then_import_gives_the_same_configuration() {
             .arg(&target.data_dir)
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     };
     export(&server, "--export");
     assert!(dir.join("internal_users.yml").exists() && dir.join("config.yml").exists());
@@ -133,12 +187,26 @@ fn export_then_import_gives_the_same_configuration() {
     });
     export(&other, "--import");
     let everything = |s: &Server| {
-        ["internalusers", "roles", "rolesmapping", "actiongroups", "tenants", "nodesdn", "allowlist", "config"]
-            .map(|ty| {
-                s.root_client()
-                    .request("GET", &format!("/_plugins/_security/api/securityadmin/{ty}"), &[], None)
-                    .json()
-            })
+        [
+            "internalusers",
+            "roles",
+            "rolesmapping",
+            "actiongroups",
+            "tenants",
+            "nodesdn",
+            "allowlist",
+            "config",
+        ]
+        .map(|ty| {
+            s.root_client()
+                .request(
+                    "GET",
+                    &format!("/_plugins/_security/api/securityadmin/{ty}"),
+                    &[],
+                    None,
+                )
+                .json()
+        })
     };
     assert_eq!(everything(&server), everything(&other));
     // The imported users log in with their passwords (the hashes came along).

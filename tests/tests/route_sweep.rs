@@ -56,8 +56,18 @@ fn gate_endpoint(permission: &str) -> Option<&str> {
 }
 
 const ENDPOINTS: &[&str] = &[
-    "ACTIONGROUPS", "ALLOWLIST", "CACHE", "CONFIG", "INTERNALUSERS", "NODESDN",
-    "PERMISSIONSINFO", "ROLES", "ROLESMAPPING", "TENANTS", "AUDIT", "SSL",
+    "ACTIONGROUPS",
+    "ALLOWLIST",
+    "CACHE",
+    "CONFIG",
+    "INTERNALUSERS",
+    "NODESDN",
+    "PERMISSIONSINFO",
+    "ROLES",
+    "ROLESMAPPING",
+    "TENANTS",
+    "AUDIT",
+    "SSL",
 ];
 
 fn user_for(permission: &str) -> String {
@@ -102,7 +112,9 @@ fn every_route_needs_its_permission_and_no_more() {
     assert!(routes.len() > 40, "the table has {} routes", routes.len());
 
     // One gate role per endpoint: in roles_enabled, every other endpoint disabled.
-    let mut toml = String::from("[security]\nrestapi.admin.enabled = true\nrestapi.roles_enabled = [\"all_access\", \"security_rest_api_access\"");
+    let mut toml = String::from(
+        "[security]\nrestapi.admin.enabled = true\nrestapi.roles_enabled = [\"all_access\", \"security_rest_api_access\"",
+    );
     for e in ENDPOINTS {
         toml.push_str(&format!(", \"gate_{e}\""));
     }
@@ -125,11 +137,20 @@ fn every_route_needs_its_permission_and_no_more() {
 
     // Roles and users go in through securityadmin (the API refuses roles
     // that grant restapi:admin/*); every user shares admin's hash.
-    let doc = |ty: &str| root.request("GET", &format!("/_plugins/_security/api/securityadmin/{ty}"), &[], None).json();
+    let doc = |ty: &str| {
+        root.request(
+            "GET",
+            &format!("/_plugins/_security/api/securityadmin/{ty}"),
+            &[],
+            None,
+        )
+        .json()
+    };
     let mut roles = doc("roles");
     let mut users = doc("internalusers");
     let hash = users["admin"]["hash"].clone();
-    let permissions: std::collections::BTreeSet<&str> = routes.iter().map(|r| r.permission.as_str()).collect();
+    let permissions: std::collections::BTreeSet<&str> =
+        routes.iter().map(|r| r.permission.as_str()).collect();
     let mut role_of: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for e in ENDPOINTS {
         roles[format!("gate_{e}")] = json!({});
@@ -166,15 +187,27 @@ fn every_route_needs_its_permission_and_no_more() {
         let what = format!("{} {} ({})", r.method, r.path, r.permission);
         let anonymous = send(&client, None, r);
         if r.permission == "open" {
-            assert!(anonymous.status < 400 || r.path.ends_with("/whoami") && anonymous.status < 500, "{what}: {}", anonymous.body);
+            assert!(
+                anonymous.status < 400 || r.path.ends_with("/whoami") && anonymous.status < 500,
+                "{what}: {}",
+                anonymous.body
+            );
             continue;
         }
         let expected = if r.family == "vault" { 403 } else { 401 };
-        assert_eq!(anonymous.status, expected, "{what} without credentials: {}", anonymous.body);
+        assert_eq!(
+            anonymous.status, expected,
+            "{what} without credentials: {}",
+            anonymous.body
+        );
 
         if r.permission == "authenticated" {
             let reply = send(&client, Some(&none), r);
-            assert!(![401, 403].contains(&reply.status), "{what}: {}", reply.body);
+            assert!(
+                ![401, 403].contains(&reply.status),
+                "{what}: {}",
+                reply.body
+            );
             continue;
         }
         assert_family_forbidden(r, &send(&client, Some(&none), r));

@@ -103,6 +103,11 @@ pub(crate) struct SecurityadminArgs {
     #[arg(long, value_name = "FILE")]
     pub(crate) key: Option<PathBuf>,
     /// The root token, instead of a certificate (also $KEYWARD_TOKEN).
-    #[arg(long, value_name = "TOKEN", env = "KEYWARD_TOKEN", hide_env_values = true)]
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "KEYWARD_TOKEN",
+        hide_env_values = true
+    )]
     pub(crate) token: Option<String>,
 }

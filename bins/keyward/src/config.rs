@@ -62,8 +62,14 @@ pub(crate) struct Settings {
 const DEV_SECURITY_DEFAULTS: &[(&[&str], &str)] = &[
     (&["ssl_cert_reload_enabled"], "true"),
     (&["nodes_dn_dynamic_config_enabled"], "true"),
-    (&["authcz", "admin_dn"], r#"["CN=admin,OU=keyward,O=keyward"]"#),
-    (&["restapi", "roles_enabled"], r#"["all_access", "security_rest_api_access"]"#),
+    (
+        &["authcz", "admin_dn"],
+        r#"["CN=admin,OU=keyward,O=keyward"]"#,
+    ),
+    (
+        &["restapi", "roles_enabled"],
+        r#"["all_access", "security_rest_api_access"]"#,
+    ),
     (&["restapi", "admin", "enabled"], "false"),
 ];
 
@@ -231,7 +237,10 @@ mod tests {
         .unwrap();
         let s = security_settings(Some(table), true).unwrap();
         assert!(s.restapi.admin.enabled && !s.nodes_dn_dynamic_config_enabled);
-        assert_eq!(s.restapi.endpoints_disabled["all_access"]["ROLES"], vec!["PUT"]);
+        assert_eq!(
+            s.restapi.endpoints_disabled["all_access"]["ROLES"],
+            vec!["PUT"]
+        );
         let bad: toml::Table = toml::from_str("unknown = 1").unwrap();
         assert!(security_settings(Some(bad), false).is_err());
         let bad: toml::Table =

@@ -25,13 +25,18 @@ impl Client {
     fn new(args: &SecurityadminArgs) -> anyhow::Result<Client> {
         let dev = args.data_dir.as_ref().map(|d| d.join("tls"));
         let pick = |given: &Option<PathBuf>, dev_file: &str| {
-            given.clone().or_else(|| dev.as_ref().map(|d| d.join(dev_file)))
+            given
+                .clone()
+                .or_else(|| dev.as_ref().map(|d| d.join(dev_file)))
         };
         let cacert = pick(&args.cacert, "ca.pem");
         let (cert, key) = if args.token.is_some() && args.cert.is_none() {
             (None, None)
         } else {
-            (pick(&args.cert, "admin.pem"), pick(&args.key, "admin-key.pem"))
+            (
+                pick(&args.cert, "admin.pem"),
+                pick(&args.key, "admin-key.pem"),
+            )
         };
         let mut tls = ureq::tls::TlsConfig::builder();
         if let Some(ca) = cacert {
@@ -109,8 +114,8 @@ pub(crate) fn run(args: &SecurityadminArgs) -> anyhow::Result<()> {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
         for ty in ConfigType::ALL {
             let body = client.call("GET", ty, None)?;
-            let value: serde_json::Value =
-                serde_json::from_slice(&body).context("the server answered something else than JSON")?;
+            let value: serde_json::Value = serde_json::from_slice(&body)
+                .context("the server answered something else than JSON")?;
             let mut config = SecurityConfig::default();
             config.set_type_from_value(ty, value)?;
             let path = dir.join(ty.file_name());
@@ -129,9 +134,9 @@ pub(crate) fn run(args: &SecurityadminArgs) -> anyhow::Result<()> {
             let text = std::fs::read_to_string(&path)
                 .with_context(|| format!("cannot read {}", path.display()))?;
             let mut config = SecurityConfig::default();
-            config
-                .load_yaml(ty, &text)
-                .with_context(|| format!("{} is not a valid {} file", path.display(), ty.as_str()))?;
+            config.load_yaml(ty, &text).with_context(|| {
+                format!("{} is not a valid {} file", path.display(), ty.as_str())
+            })?;
             let body = serde_json::to_vec(&config.type_to_value(ty))?;
             client.call("PUT", ty, Some(body))?;
             println!("imported {} from {}", ty.as_str(), path.display());

@@ -353,7 +353,10 @@ mod tests {
         config.internal_users.insert(
             "admin".into(),
             rbac_model::InternalUser {
-                hash: PasswordHash::create(&pw, 4).unwrap().as_stored().to_string(),
+                hash: PasswordHash::create(&pw, 4)
+                    .unwrap()
+                    .as_stored()
+                    .to_string(),
                 backend_roles: vec!["admin".into()],
                 reserved: true,
                 ..Default::default()

@@ -56,13 +56,24 @@ fn big_config() -> SecurityConfig {
             format!("role{r}"),
             RoleMapping {
                 backend_roles: vec![format!("team{}", r % 200)],
-                users: if r % 100 == 0 { vec![format!("svc{r}*")] } else { Vec::new() },
+                users: if r % 100 == 0 {
+                    vec![format!("svc{r}*")]
+                } else {
+                    Vec::new()
+                },
                 ..Default::default()
             },
         );
     }
-    let patterns: usize = c.roles.values().map(|r| r.cluster_permissions.len()).sum::<usize>()
-        + c.action_groups.values().map(|g| g.allowed_actions.len()).sum::<usize>();
+    let patterns: usize = c
+        .roles
+        .values()
+        .map(|r| r.cluster_permissions.len())
+        .sum::<usize>()
+        + c.action_groups
+            .values()
+            .map(|g| g.allowed_actions.len())
+            .sum::<usize>();
     assert_eq!(patterns, PATTERNS);
     c
 }
@@ -90,20 +101,34 @@ fn bench(c: &mut Criterion) {
             black_box(ev.allows(&roles, black_box("cluster:admin/keyward/tls/reload")))
         })
     });
-    c.bench_function("decision: map roles + pattern scan (action not precomputed)", |b| {
-        b.iter(|| {
-            let roles = ev.map_roles(black_box(&subject));
-            black_box(ev.allows(&roles, black_box("cluster:admin/app7/action3")))
-        })
-    });
+    c.bench_function(
+        "decision: map roles + pattern scan (action not precomputed)",
+        |b| {
+            b.iter(|| {
+                let roles = ev.map_roles(black_box(&subject));
+                black_box(ev.allows(&roles, black_box("cluster:admin/app7/action3")))
+            })
+        },
+    );
     let roles = ev.map_roles(&subject);
     c.bench_function("decision: roles already mapped, precomputed action", |b| {
-        b.iter(|| black_box(ev.allows(black_box(&roles), black_box("cluster:admin/keyward/tls/reload"))))
+        b.iter(|| {
+            black_box(ev.allows(
+                black_box(&roles),
+                black_box("cluster:admin/keyward/tls/reload"),
+            ))
+        })
     });
     let mut group = c.benchmark_group("recompile");
     group.sample_size(10);
     group.bench_function("compile 1,000 roles / 100 groups / 10,000 patterns", |b| {
-        b.iter(|| black_box(Evaluator::compile(black_box(&config), RolesMappingResolution::MappingOnly, KNOWN)))
+        b.iter(|| {
+            black_box(Evaluator::compile(
+                black_box(&config),
+                RolesMappingResolution::MappingOnly,
+                KNOWN,
+            ))
+        })
     });
     group.finish();
 }

@@ -3,16 +3,25 @@
 //! demo users' passwords are their names, except `admin`, whose password dev
 //! mode generates (or takes from `--dev-admin-password`).
 
-use crate::model::{ConfigType, SecurityConfig};
 use crate::Error;
+use crate::model::{ConfigType, SecurityConfig};
 
 /// The demo files, by type.
 pub const FILES: [(ConfigType, &str); 8] = [
     (ConfigType::Config, include_str!("demo/config.yml")),
-    (ConfigType::InternalUsers, include_str!("demo/internal_users.yml")),
+    (
+        ConfigType::InternalUsers,
+        include_str!("demo/internal_users.yml"),
+    ),
     (ConfigType::Roles, include_str!("demo/roles.yml")),
-    (ConfigType::RolesMapping, include_str!("demo/roles_mapping.yml")),
-    (ConfigType::ActionGroups, include_str!("demo/action_groups.yml")),
+    (
+        ConfigType::RolesMapping,
+        include_str!("demo/roles_mapping.yml"),
+    ),
+    (
+        ConfigType::ActionGroups,
+        include_str!("demo/action_groups.yml"),
+    ),
     (ConfigType::Tenants, include_str!("demo/tenants.yml")),
     (ConfigType::NodesDn, include_str!("demo/nodes_dn.yml")),
     (ConfigType::Allowlist, include_str!("demo/allowlist.yml")),

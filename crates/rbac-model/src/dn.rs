@@ -114,6 +114,9 @@ mod tests {
         let multi = AdminDns::new(&["CN=a+UID=1,O=x".into()]).unwrap();
         assert!(multi.is_admin("UID=1+CN=a,O=x"));
         assert!(AdminDns::new(&["not a dn".into()]).is_err());
-        assert!(admins.is_admin("CN=admin,OU=keyward,O=keyward") && !admins.is_admin("CN=admin\\,OU=keyward,O=keyward"));
+        assert!(
+            admins.is_admin("CN=admin,OU=keyward,O=keyward")
+                && !admins.is_admin("CN=admin\\,OU=keyward,O=keyward")
+        );
     }
 }

@@ -183,11 +183,17 @@ impl Evaluator {
                 ev.by_user.entry(u.to_string()).or_default().push(role);
             }
             for b in exact_backend {
-                ev.by_backend_role.entry(b.to_string()).or_default().push(role);
+                ev.by_backend_role
+                    .entry(b.to_string())
+                    .or_default()
+                    .push(role);
             }
             let hosts = PatternSet::new(mapping.hosts.iter().map(String::as_str));
-            let and_backend_roles: Vec<Pattern> =
-                mapping.and_backend_roles.iter().map(|p| Pattern::new(p)).collect();
+            let and_backend_roles: Vec<Pattern> = mapping
+                .and_backend_roles
+                .iter()
+                .map(|p| Pattern::new(p))
+                .collect();
             if !(users.is_empty()
                 && backend_roles.is_empty()
                 && hosts.is_empty()
@@ -239,7 +245,9 @@ impl Evaluator {
                         .backend_roles
                         .iter()
                         .any(|b| m.backend_roles.matches_nonempty(b))
-                    || address.as_deref().is_some_and(|a| m.hosts.matches_nonempty(a))
+                    || address
+                        .as_deref()
+                        .is_some_and(|a| m.hosts.matches_nonempty(a))
                     || (!m.and_backend_roles.is_empty()
                         && m.and_backend_roles
                             .iter()
@@ -304,14 +312,21 @@ impl Evaluator {
 
     /// The tenants the roles in `set` reach: tenant → writable. The user's
     /// own (private) tenant is always there and writable.
-    pub fn tenants(&self, set: &RoleSet, user: &str, config: &SecurityConfig) -> BTreeMap<String, bool> {
+    pub fn tenants(
+        &self,
+        set: &RoleSet,
+        user: &str,
+        config: &SecurityConfig,
+    ) -> BTreeMap<String, bool> {
         let mut out = BTreeMap::new();
         for tenant in config.tenant_names() {
             let mut access: Option<bool> = None;
             for i in &set.0 {
                 for (patterns, actions) in &self.roles[*i as usize].tenants {
                     let hit = patterns.iter().any(|p| {
-                        let p = p.replace("${user.name}", user).replace("${user_name}", user);
+                        let p = p
+                            .replace("${user.name}", user)
+                            .replace("${user_name}", user);
                         Pattern::new(&p).matches(tenant)
                     });
                     if !hit {

@@ -221,7 +221,9 @@ impl RestApiGate {
             }
         }
         for (endpoint, methods) in &self.global {
-            out.entry(*endpoint).or_default().extend(methods.iter().copied());
+            out.entry(*endpoint)
+                .or_default()
+                .extend(methods.iter().copied());
         }
         out
     }
@@ -279,12 +281,33 @@ mod tests {
     #[test]
     fn the_gate_and_its_reasons() {
         let g = gate(&[]);
-        assert!(g.check("a", &["all_access"], Endpoint::Roles, "GET", &CertStatus::NoTls).is_ok());
+        assert!(
+            g.check(
+                "a",
+                &["all_access"],
+                Endpoint::Roles,
+                "GET",
+                &CertStatus::NoTls
+            )
+            .is_ok()
+        );
         let err = g
-            .check("plain", &[], Endpoint::Roles, "GET", &CertStatus::NoCertificate)
+            .check(
+                "plain",
+                &[],
+                Endpoint::Roles,
+                "GET",
+                &CertStatus::NoCertificate,
+            )
             .unwrap_err();
-        assert_eq!(err, "User plain with Security roles [] does not have any role privileged for admin access. No client TLS certificate found in request");
-        assert!(g.check("plain", &[], Endpoint::Account, "PUT", &CertStatus::NoTls).is_ok());
+        assert_eq!(
+            err,
+            "User plain with Security roles [] does not have any role privileged for admin access. No client TLS certificate found in request"
+        );
+        assert!(
+            g.check("plain", &[], Endpoint::Account, "PUT", &CertStatus::NoTls)
+                .is_ok()
+        );
     }
 
     #[test]
@@ -295,12 +318,33 @@ mod tests {
             ("global", "CACHE", &["*"]),
         ]);
         let both = g.disabled_endpoints(&["all_access", "r2"]);
-        assert_eq!(both[&Endpoint::Roles].iter().copied().collect::<Vec<_>>(), vec!["PUT"]);
+        assert_eq!(
+            both[&Endpoint::Roles].iter().copied().collect::<Vec<_>>(),
+            vec!["PUT"]
+        );
         assert_eq!(both[&Endpoint::Cache].len(), 9);
-        assert!(g.check("u", &["all_access", "r2"], Endpoint::Roles, "DELETE", &CertStatus::NoTls).is_ok());
+        assert!(
+            g.check(
+                "u",
+                &["all_access", "r2"],
+                Endpoint::Roles,
+                "DELETE",
+                &CertStatus::NoTls
+            )
+            .is_ok()
+        );
         let err = g
-            .check("u", &["all_access"], Endpoint::Roles, "DELETE", &CertStatus::NoTls)
+            .check(
+                "u",
+                &["all_access"],
+                Endpoint::Roles,
+                "DELETE",
+                &CertStatus::NoTls,
+            )
             .unwrap_err();
-        assert!(err.contains("does not have any access to endpoint ROLES and method DELETE"), "{err}");
+        assert!(
+            err.contains("does not have any access to endpoint ROLES and method DELETE"),
+            "{err}"
+        );
     }
 }

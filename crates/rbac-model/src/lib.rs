@@ -11,6 +11,7 @@
 //! No HTTP here: `http-api` turns requests into calls of this crate.
 #![forbid(unsafe_code)]
 
+pub mod demo;
 pub mod dn;
 mod error;
 pub mod evaluator;
@@ -26,7 +27,6 @@ pub mod settings;
 pub mod statics;
 pub mod validate;
 pub mod yaml;
-pub mod demo;
 
 pub use dn::AdminDns;
 pub use error::{Error, ValidationFailure};

@@ -28,7 +28,11 @@ impl PasswordHash {
 
     /// Hashes with bcrypt at `cost`, written with the minor version `A`,
     /// `B` or `Y` (`plugins.security.password.hashing.bcrypt.minor`).
-    pub fn create_with_minor(password: &SecretString, cost: u32, minor: &str) -> Result<Self, Error> {
+    pub fn create_with_minor(
+        password: &SecretString,
+        cost: u32,
+        minor: &str,
+    ) -> Result<Self, Error> {
         let version = match minor.to_ascii_uppercase().as_str() {
             "A" => bcrypt::Version::TwoA,
             "B" => bcrypt::Version::TwoB,
@@ -90,4 +94,3 @@ mod tests {
         assert!(PasswordHash::from_stored("plain").is_err());
     }
 }
-

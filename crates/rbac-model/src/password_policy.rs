@@ -29,8 +29,7 @@ impl Strength {
             "strong" => Ok(Strength::Strong),
             "very_strong" => Ok(Strength::VeryStrong),
             _ => Err(Error::Setting {
-                setting: "plugins.security.restapi.password_score_based_validation_strength"
-                    .into(),
+                setting: "plugins.security.restapi.password_score_based_validation_strength".into(),
                 reason: format!(
                     "cannot be used with the configured: {value}. Expected one of [fair,good,strong,very_strong]"
                 ),
@@ -143,13 +142,25 @@ mod tests {
 
         let regex = "(?=.*[A-Z])(?=.*[^a-zA-Z\\d])(?=.*[0-9])(?=.*[a-z]).{8,}";
         let p = PasswordPolicy::new(-1, Some(regex), None, Strength::Fair).unwrap();
-        for bad in ["123", "1234567", "1Aa%", "123456789", "a123456789", "A123456789"] {
-            assert_eq!(p.check("u", bad).unwrap_err(), DEFAULT_REGEX_MESSAGE, "{bad}");
+        for bad in [
+            "123",
+            "1234567",
+            "1Aa%",
+            "123456789",
+            "a123456789",
+            "A123456789",
+        ] {
+            assert_eq!(
+                p.check("u", bad).unwrap_err(),
+                DEFAULT_REGEX_MESSAGE,
+                "{bad}"
+            );
         }
         assert!(p.check("u", "$aA123456789").is_ok());
         assert!(p.check("u", "Admin_123").is_ok());
         assert_eq!(
-            p.check("some_user_name", "H3235,cc,some_User_Name").unwrap_err(),
+            p.check("some_user_name", "H3235,cc,some_User_Name")
+                .unwrap_err(),
             "Password is similar to user name"
         );
     }
@@ -159,7 +170,10 @@ mod tests {
         let p = PasswordPolicy::default();
         assert_eq!(p.check("kirk", "kirkpass").unwrap_err(), "Weak password");
         assert_eq!(p.check("u", "").unwrap_err(), "Password is too short");
-        assert_eq!(p.check("u", &"x".repeat(101)).unwrap_err(), "Password is too long");
+        assert_eq!(
+            p.check("u", &"x".repeat(101)).unwrap_err(),
+            "Password is too long"
+        );
         assert!(p.check("u", "opensearchpy@123").is_ok());
         assert!(p.check("plain", "Hj4%kLp9@wEr").is_ok());
         assert!(Strength::parse("VERY_strong").is_ok());

@@ -238,7 +238,12 @@ impl SecuritySettings {
                 reason: "Either plugins.security.ssl_cert_reload_enabled or plugins.security.ssl.certificates_hot_reload.enabled can be set to true, but not both.".into(),
             });
         }
-        if !self.password.hashing.algorithm.eq_ignore_ascii_case("bcrypt") {
+        if !self
+            .password
+            .hashing
+            .algorithm
+            .eq_ignore_ascii_case("bcrypt")
+        {
             return Err(Error::Setting {
                 setting: "plugins.security.password.hashing.algorithm".into(),
                 reason: format!(
@@ -253,7 +258,15 @@ impl SecuritySettings {
                 reason: "must be between 4 and 31".into(),
             });
         }
-        if !["A", "B", "Y"].contains(&self.password.hashing.bcrypt.minor.to_ascii_uppercase().as_str()) {
+        if !["A", "B", "Y"].contains(
+            &self
+                .password
+                .hashing
+                .bcrypt
+                .minor
+                .to_ascii_uppercase()
+                .as_str(),
+        ) {
             return Err(Error::Setting {
                 setting: "plugins.security.password.hashing.bcrypt.minor".into(),
                 reason: "must be A, B or Y".into(),

@@ -16,7 +16,8 @@ fn parse<T: DeserializeOwned>(text: &str) -> BTreeMap<String, T> {
     map.remove("_meta");
     map.into_iter()
         .map(|(k, v)| {
-            let entity = serde_json::from_value(v).expect("the static configuration fits the model");
+            let entity =
+                serde_json::from_value(v).expect("the static configuration fits the model");
             (k, entity)
         })
         .collect()

@@ -223,10 +223,31 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        assert!(validate(&json!({"backend_roles": [], "hidden": true}), &SCHEMA, false, None).is_err());
-        assert!(validate(&json!({"backend_roles": [], "hidden": "TRUE"}), &SCHEMA, true, None).is_ok());
-        match validate(&json!({"backend_roles": "x", "attributes": []}), &SCHEMA, false, None)
-            .unwrap_err()
+        assert!(
+            validate(
+                &json!({"backend_roles": [], "hidden": true}),
+                &SCHEMA,
+                false,
+                None
+            )
+            .is_err()
+        );
+        assert!(
+            validate(
+                &json!({"backend_roles": [], "hidden": "TRUE"}),
+                &SCHEMA,
+                true,
+                None
+            )
+            .is_ok()
+        );
+        match validate(
+            &json!({"backend_roles": "x", "attributes": []}),
+            &SCHEMA,
+            false,
+            None,
+        )
+        .unwrap_err()
         {
             ValidationFailure::WrongDatatype(w) => assert_eq!(
                 w,
@@ -237,7 +258,10 @@ mod tests {
             ),
             other => panic!("{other:?}"),
         }
-        for bad in [json!({"backend_roles": ["a", " "]}), json!({"backend_roles": [null]})] {
+        for bad in [
+            json!({"backend_roles": ["a", " "]}),
+            json!({"backend_roles": [null]}),
+        ] {
             assert!(matches!(
                 validate(&bad, &SCHEMA, false, None).unwrap_err(),
                 ValidationFailure::Reason(r) if r.starts_with("`null` or blank")

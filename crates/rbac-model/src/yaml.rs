@@ -20,10 +20,7 @@ fn file_error(ty: ConfigType, reason: impl Into<String>) -> Error {
     }
 }
 
-fn entities<T: DeserializeOwned>(
-    ty: ConfigType,
-    v: Value,
-) -> Result<BTreeMap<String, T>, Error> {
+fn entities<T: DeserializeOwned>(ty: ConfigType, v: Value) -> Result<BTreeMap<String, T>, Error> {
     let Value::Object(map) = v else {
         return Err(file_error(ty, "expected a map of name to entity"));
     };
@@ -103,8 +100,7 @@ impl SecurityConfig {
 
     /// Reads one YAML file of type `ty`.
     pub fn load_yaml(&mut self, ty: ConfigType, text: &str) -> Result<(), Error> {
-        let v: Value =
-            serde_norway::from_str(text).map_err(|e| file_error(ty, e.to_string()))?;
+        let v: Value = serde_norway::from_str(text).map_err(|e| file_error(ty, e.to_string()))?;
         let Some(meta) = v.get("_meta") else {
             return Err(file_error(ty, "the `_meta` header is missing"));
         };
@@ -139,7 +135,9 @@ fn check_meta(ty: ConfigType, meta: &Value) -> Result<(), Error> {
         Some(CONFIG_VERSION) => Ok(()),
         other => Err(file_error(
             ty,
-            format!("_meta.config_version is {other:?}; only version {CONFIG_VERSION} is supported"),
+            format!(
+                "_meta.config_version is {other:?}; only version {CONFIG_VERSION} is supported"
+            ),
         )),
     }
 }

@@ -5,7 +5,9 @@
 use std::collections::{BTreeMap, HashSet};
 
 use proptest::prelude::*;
-use rbac_model::model::{ActionGroup, ConfigType, InternalUser, Role, RoleMapping, SecurityConfig, Tenant};
+use rbac_model::model::{
+    ActionGroup, ConfigType, InternalUser, Role, RoleMapping, SecurityConfig, Tenant,
+};
 use rbac_model::ops::{self, Caller};
 use rbac_model::settings::RolesMappingResolution;
 use rbac_model::{Evaluator, PasswordPolicy, Subject, statics};
@@ -30,7 +32,12 @@ fn matches(pattern: &str, value: &str) -> bool {
     glob(&p, &v)
 }
 
-fn reference_actions(config: &SecurityConfig, name: &str, seen: &mut Vec<String>, out: &mut Vec<String>) {
+fn reference_actions(
+    config: &SecurityConfig,
+    name: &str,
+    seen: &mut Vec<String>,
+    out: &mut Vec<String>,
+) {
     match config.action_group(name) {
         Some(g) => {
             if seen.iter().any(|s| s == name) {
@@ -46,16 +53,21 @@ fn reference_actions(config: &SecurityConfig, name: &str, seen: &mut Vec<String>
 }
 
 fn reference_allows(config: &SecurityConfig, user: &str, backend: &[String], action: &str) -> bool {
-    let all_roles: BTreeMap<&String, &Role> = statics::roles().iter().chain(config.roles.iter()).collect();
+    let all_roles: BTreeMap<&String, &Role> =
+        statics::roles().iter().chain(config.roles.iter()).collect();
     let mut mine = Vec::new();
     for (role, m) in &config.roles_mapping {
         if !all_roles.contains_key(role) {
             continue;
         }
         let hit = m.users.iter().any(|p| matches(p, user))
-            || m.backend_roles.iter().any(|p| backend.iter().any(|b| matches(p, b)))
+            || m.backend_roles
+                .iter()
+                .any(|p| backend.iter().any(|b| matches(p, b)))
             || (!m.and_backend_roles.is_empty()
-                && m.and_backend_roles.iter().all(|p| backend.iter().any(|b| matches(p, b))));
+                && m.and_backend_roles
+                    .iter()
+                    .all(|p| backend.iter().any(|b| matches(p, b))));
         if hit {
             mine.push(role.clone());
         }
@@ -72,8 +84,10 @@ fn reference_allows(config: &SecurityConfig, user: &str, backend: &[String], act
 // ---------------------------------------------------------------- strategies
 
 fn word() -> impl Strategy<Value = String> {
-    prop::sample::select(vec!["a", "b", "ab", "ba", "abc", "x:y", "x:y/z", "x:*", "a*", "*b", "?b", "a?c", "*"])
-        .prop_map(str::to_string)
+    prop::sample::select(vec![
+        "a", "b", "ab", "ba", "abc", "x:y", "x:y/z", "x:*", "a*", "*b", "?b", "a?c", "*",
+    ])
+    .prop_map(str::to_string)
 }
 
 fn list(n: usize) -> impl Strategy<Value = Vec<String>> {
@@ -91,7 +105,8 @@ fn config() -> impl Strategy<Value = SecurityConfig> {
         0..4,
     );
     let mappings = prop::collection::btree_map(
-        prop::sample::select(vec!["r1", "r2", "r3", "all_access", "readall", "nope"]).prop_map(str::to_string),
+        prop::sample::select(vec!["r1", "r2", "r3", "all_access", "readall", "nope"])
+            .prop_map(str::to_string),
         (list(3), list(3), list(2)),
         0..4,
     );
@@ -103,13 +118,33 @@ fn config() -> impl Strategy<Value = SecurityConfig> {
     (roles, mappings, groups).prop_map(|(roles, mappings, groups)| {
         let mut c = SecurityConfig::default();
         for (name, perms) in roles {
-            c.roles.insert(name, Role { cluster_permissions: perms, ..Default::default() });
+            c.roles.insert(
+                name,
+                Role {
+                    cluster_permissions: perms,
+                    ..Default::default()
+                },
+            );
         }
         for (name, (users, backend_roles, and_backend_roles)) in mappings {
-            c.roles_mapping.insert(name, RoleMapping { users, backend_roles, and_backend_roles, ..Default::default() });
+            c.roles_mapping.insert(
+                name,
+                RoleMapping {
+                    users,
+                    backend_roles,
+                    and_backend_roles,
+                    ..Default::default()
+                },
+            );
         }
         for (name, actions) in groups {
-            c.action_groups.insert(name, ActionGroup { allowed_actions: actions, ..Default::default() });
+            c.action_groups.insert(
+                name,
+                ActionGroup {
+                    allowed_actions: actions,
+                    ..Default::default()
+                },
+            );
         }
         c
     })
@@ -141,8 +176,18 @@ fn no_hash(_: &SecretString) -> Result<String, rbac_model::Error> {
 
 fn patch_op() -> impl Strategy<Value = serde_json::Value> {
     let path = prop::sample::select(vec![
-        "/g1", "/g2", "/g3", "/read", "/g1/allowed_actions", "/g1/allowed_actions/0",
-        "/g1/allowed_actions/-", "/g2/allowed_actions/0", "/g2/type", "/g1/description", "/g1/hidden", "",
+        "/g1",
+        "/g2",
+        "/g3",
+        "/read",
+        "/g1/allowed_actions",
+        "/g1/allowed_actions/0",
+        "/g1/allowed_actions/-",
+        "/g2/allowed_actions/0",
+        "/g2/type",
+        "/g1/description",
+        "/g1/hidden",
+        "",
     ]);
     let value = prop_oneof![
         Just(serde_json::json!("g1")),
@@ -167,11 +212,21 @@ fn patch_op() -> impl Strategy<Value = serde_json::Value> {
 fn assert_valid(c: &SecurityConfig) {
     let static_groups = statics::action_groups();
     for (name, g) in &c.action_groups {
-        assert!(!static_groups.contains_key(name), "a static group {name} was stored");
+        assert!(
+            !static_groups.contains_key(name),
+            "a static group {name} was stored"
+        );
         if let Some(t) = &g.group_type {
-            assert!(["cluster", "index"].contains(&t.to_lowercase().as_str()), "{name} has type {t}");
+            assert!(
+                ["cluster", "index"].contains(&t.to_lowercase().as_str()),
+                "{name} has type {t}"
+            );
         }
-        assert!(!g.allowed_actions.iter().any(|a| a.starts_with("restapi:admin/")));
+        assert!(
+            !g.allowed_actions
+                .iter()
+                .any(|a| a.starts_with("restapi:admin/"))
+        );
         // No group reaches itself.
         let mut stack: Vec<&str> = g.allowed_actions.iter().map(String::as_str).collect();
         let mut seen = HashSet::new();
@@ -220,26 +275,62 @@ fn text() -> impl Strategy<Value = String> {
 }
 
 fn full_config() -> impl Strategy<Value = SecurityConfig> {
-    let users = prop::collection::btree_map(text(), (list(3), prop::collection::btree_map(text(), text(), 0..3), any::<bool>()), 0..4);
+    let users = prop::collection::btree_map(
+        text(),
+        (
+            list(3),
+            prop::collection::btree_map(text(), text(), 0..3),
+            any::<bool>(),
+        ),
+        0..4,
+    );
     let roles = prop::collection::btree_map(text(), (list(3), prop::option::of(text())), 0..4);
     let mappings = prop::collection::btree_map(text(), (list(2), list(2), list(2), list(2)), 0..3);
     let tenants = prop::collection::btree_map(text(), prop::option::of(text()), 0..3);
     (users, roles, mappings, tenants).prop_map(|(users, roles, mappings, tenants)| {
         let mut c = SecurityConfig::default();
         for (name, (backend_roles, attributes, reserved)) in users {
-            c.internal_users.insert(name, InternalUser {
-                hash: "$2y$12$R9h/cIPz0gi.URNNX3kh2OPST9/PgBkqquzi.Ss7KIUgO2t0jWMUW".into(),
-                backend_roles, attributes, reserved, ..Default::default()
-            });
+            c.internal_users.insert(
+                name,
+                InternalUser {
+                    hash: "$2y$12$R9h/cIPz0gi.URNNX3kh2OPST9/PgBkqquzi.Ss7KIUgO2t0jWMUW".into(),
+                    backend_roles,
+                    attributes,
+                    reserved,
+                    ..Default::default()
+                },
+            );
         }
         for (name, (perms, description)) in roles {
-            c.roles.insert(name, Role { cluster_permissions: perms, description, ..Default::default() });
+            c.roles.insert(
+                name,
+                Role {
+                    cluster_permissions: perms,
+                    description,
+                    ..Default::default()
+                },
+            );
         }
         for (name, (users, backend_roles, and_backend_roles, hosts)) in mappings {
-            c.roles_mapping.insert(name, RoleMapping { users, backend_roles, and_backend_roles, hosts, ..Default::default() });
+            c.roles_mapping.insert(
+                name,
+                RoleMapping {
+                    users,
+                    backend_roles,
+                    and_backend_roles,
+                    hosts,
+                    ..Default::default()
+                },
+            );
         }
         for (name, description) in tenants {
-            c.tenants.insert(name, Tenant { description, ..Default::default() });
+            c.tenants.insert(
+                name,
+                Tenant {
+                    description,
+                    ..Default::default()
+                },
+            );
         }
         c
     })

@@ -67,7 +67,11 @@ impl serde_json::ser::Formatter for OpenSearchPretty {
     fn end_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
         self.0.end_array(w)
     }
-    fn begin_array_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W, first: bool) -> std::io::Result<()> {
+    fn begin_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
         self.0.begin_array_value(w, first)
     }
     fn end_array_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
@@ -79,7 +83,11 @@ impl serde_json::ser::Formatter for OpenSearchPretty {
     fn end_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
         self.0.end_object(w)
     }
-    fn begin_object_key<W: ?Sized + std::io::Write>(&mut self, w: &mut W, first: bool) -> std::io::Result<()> {
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
         self.0.begin_object_key(w, first)
     }
     fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
@@ -91,7 +99,11 @@ impl serde_json::ser::Formatter for OpenSearchPretty {
 }
 
 /// A JSON answer; `pretty` as `?pretty` asks.
-pub(crate) fn json(status: StatusCode, value: &serde_json::Value, pretty: bool) -> http::Response<Body> {
+pub(crate) fn json(
+    status: StatusCode,
+    value: &serde_json::Value,
+    pretty: bool,
+) -> http::Response<Body> {
     let bytes = if pretty {
         let mut out = Vec::new();
         let mut ser = serde_json::Serializer::with_formatter(
@@ -113,7 +125,11 @@ pub(crate) fn json(status: StatusCode, value: &serde_json::Value, pretty: bool) 
 }
 
 /// `{"status": ..., "message": ...}`, pretty with `?pretty`.
-pub(crate) fn status_message_pretty(status: StatusCode, message: &str, pretty: bool) -> http::Response<Body> {
+pub(crate) fn status_message_pretty(
+    status: StatusCode,
+    message: &str,
+    pretty: bool,
+) -> http::Response<Body> {
     json(
         status,
         &serde_json::json!({"status": rest_status(status), "message": message}),
@@ -168,7 +184,11 @@ pub(crate) fn render_error(e: &rbac_model::Error) -> http::Response<Body> {
                 }
                 ValidationFailure::Reason(_) => {}
             }
-            json_response(StatusCode::BAD_REQUEST, CONTENT_TYPE, &serde_json::Value::Object(body))
+            json_response(
+                StatusCode::BAD_REQUEST,
+                CONTENT_TYPE,
+                &serde_json::Value::Object(body),
+            )
         }
         Error::BadRequest(m) => status_message(StatusCode::BAD_REQUEST, m),
         Error::NotFound(m) => status_message(StatusCode::NOT_FOUND, m),

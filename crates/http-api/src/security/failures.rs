@@ -49,7 +49,9 @@ impl Listener {
             let window = self.window();
             clients.retain(|_, c| {
                 c.blocked_until.is_some_and(|u| u > now)
-                    || c.failures.back().is_some_and(|t| now.duration_since(*t) < window)
+                    || c.failures
+                        .back()
+                        .is_some_and(|t| now.duration_since(*t) < window)
             });
             if clients.len() >= self.config.max_tracked_clients {
                 return;
@@ -72,7 +74,8 @@ impl Listener {
         if client.failures.len() >= self.config.allowed_tries.max(1) as usize
             && blocked < self.config.max_blocked_clients
         {
-            client.blocked_until = Some(now + Duration::from_secs(self.config.block_expiry_seconds));
+            client.blocked_until =
+                Some(now + Duration::from_secs(self.config.block_expiry_seconds));
             client.failures.clear();
         }
     }

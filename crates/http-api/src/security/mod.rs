@@ -93,7 +93,11 @@ impl Security {
 
     /// Persists `new` (what differs from the current snapshot) and swaps it
     /// in. Hold `write_lock` around the read-change-commit.
-    pub(crate) async fn commit(&self, barrier: &Barrier, new: SecurityConfig) -> Result<Arc<Snapshot>, Error> {
+    pub(crate) async fn commit(
+        &self,
+        barrier: &Barrier,
+        new: SecurityConfig,
+    ) -> Result<Arc<Snapshot>, Error> {
         let old = self.current();
         store::save(barrier, Some(&old.config), &new).await?;
         let compiled = Arc::new(Snapshot::compile(new, &self.settings));
@@ -103,7 +107,10 @@ impl Security {
 
     /// Hashes a new password as configured (bcrypt, cost and minor version
     /// from the settings). Slow by design: call it off the async workers.
-    pub(crate) fn hash_password(&self, password: &SecretString) -> Result<String, rbac_model::Error> {
+    pub(crate) fn hash_password(
+        &self,
+        password: &SecretString,
+    ) -> Result<String, rbac_model::Error> {
         let bcrypt = &self.settings.password.hashing.bcrypt;
         PasswordHash::create_with_minor(password, bcrypt.rounds, &bcrypt.minor)
             .map(|h| h.as_stored().to_string())

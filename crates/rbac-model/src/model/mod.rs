@@ -18,9 +18,7 @@ use serde_json::Value;
 
 pub use action_groups::ActionGroup;
 pub use allowlist::{Allowlist, AllowlistMethod};
-pub use config::{
-    AuthFailureListener, DynamicConfig, KibanaConfig, ListenerType, TenancyConfig,
-};
+pub use config::{AuthFailureListener, DynamicConfig, KibanaConfig, ListenerType, TenancyConfig};
 pub use mappings::RoleMapping;
 pub use roles::{IndexPermission, Role, TenantPermission};
 pub use tenants::{NodesDn, Tenant};

@@ -25,7 +25,10 @@ pub struct InternalUser {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub backend_roles: Vec<String>,
     /// Free attributes (`${attr.internal.<key>}`).
-    #[serde(deserialize_with = "string_map", skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        deserialize_with = "string_map",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
     pub attributes: BTreeMap<String, String>,
     /// Security roles given directly, without a mapping.
     #[serde(skip_serializing_if = "Vec::is_empty")]

@@ -11,7 +11,10 @@ use crate::validate::{DataType, PasswordCheck, Schema, validate};
 use crate::{Error, PasswordHash};
 
 const ALLOWLIST_SCHEMA: Schema = Schema {
-    allowed: &[("enabled", DataType::Boolean), ("requests", DataType::Object)],
+    allowed: &[
+        ("enabled", DataType::Boolean),
+        ("requests", DataType::Object),
+    ],
     mandatory: &[],
     mandatory_or: &[],
     flags: false,
@@ -142,7 +145,9 @@ pub fn put_tenancy_config(
     }
     if let Some(Value::Array(items)) = content.get("preferred_tenants") {
         if items.len() > 100 {
-            return Err(Error::Malformed("preferred_tenants may hold at most 100 tenants".into()));
+            return Err(Error::Malformed(
+                "preferred_tenants may hold at most 100 tenants".into(),
+            ));
         }
         kibana.preferred_tenants = items
             .iter()
@@ -190,7 +195,10 @@ pub fn put_tenancy_config(
             || lower == "global"
             || lower == "private"
             || config.has_tenant(t)
-            || config.tenant_names().iter().any(|n| n.to_lowercase() == lower);
+            || config
+                .tenant_names()
+                .iter()
+                .any(|n| n.to_lowercase() == lower);
         if !known {
             return Err(Error::Malformed(format!(
                 "{t} can not be set to default tenant. Default tenant should be selected from one of the available tenants."
@@ -241,14 +249,20 @@ pub fn change_own_password(
     let user = match config.internal_users.get(caller_name) {
         Some(u) if is_internal_user => u,
         _ => {
-            return Err(Error::NotFound(format!("account '{caller_name}' not found.")));
+            return Err(Error::NotFound(format!(
+                "account '{caller_name}' not found."
+            )));
         }
     };
     if user.hidden {
-        return Err(Error::NotFound(format!("Resource '{caller_name}' is not available.")));
+        return Err(Error::NotFound(format!(
+            "Resource '{caller_name}' is not available."
+        )));
     }
     if user.reserved {
-        return Err(Error::Forbidden(format!("Resource '{caller_name}' is reserved.")));
+        return Err(Error::Forbidden(format!(
+            "Resource '{caller_name}' is reserved."
+        )));
     }
     let current = SecretString::from(
         content
@@ -259,7 +273,9 @@ pub fn change_own_password(
     );
     let verified = PasswordHash::from_stored(user.hash.clone()).is_ok_and(|h| h.verify(&current));
     if !verified {
-        return Err(Error::BadRequest("Could not validate your current password.".into()));
+        return Err(Error::BadRequest(
+            "Could not validate your current password.".into(),
+        ));
     }
     let non_empty = |k: &str| {
         content

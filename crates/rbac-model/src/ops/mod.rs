@@ -117,19 +117,28 @@ pub fn get_all<T: Entity>(config: &SecurityConfig, rest_admin: bool) -> Value {
 }
 
 /// `GET P/<res>/{name}`.
-pub fn get_one<T: Entity>(config: &SecurityConfig, name: &str, rest_admin: bool) -> Result<Value, Error> {
+pub fn get_one<T: Entity>(
+    config: &SecurityConfig,
+    name: &str,
+    rest_admin: bool,
+) -> Result<Value, Error> {
     let Some((e, is_static)) = lookup::<T>(config, name) else {
         return Err(not_found::<T>(name));
     };
     if e.hidden() && !rest_admin {
-        return Err(Error::NotFound(format!("Resource '{name}' is not available.")));
+        return Err(Error::NotFound(format!(
+            "Resource '{name}' is not available."
+        )));
     }
     let mut out = Map::new();
     out.insert(name.to_string(), e.to_api(is_static));
     Ok(Value::Object(out))
 }
 
-fn password_check<'a, T: Entity>(caller: &'a Caller<'a>, name: &'a str) -> Option<PasswordCheck<'a>> {
+fn password_check<'a, T: Entity>(
+    caller: &'a Caller<'a>,
+    name: &'a str,
+) -> Option<PasswordCheck<'a>> {
     (T::TYPE == InternalUser::TYPE).then_some(PasswordCheck {
         policy: caller.policy,
         username: name,
@@ -153,7 +162,12 @@ fn build<T: Rules>(
     content: Value,
     caller: &Caller<'_>,
 ) -> Result<T, Error> {
-    validate(&content, &T::SCHEMA, caller.rest_admin, password_check::<T>(caller, name))?;
+    validate(
+        &content,
+        &T::SCHEMA,
+        caller.rest_admin,
+        password_check::<T>(caller, name),
+    )?;
     let existing = T::map(config).get(name);
     let (mut entity, password) = parse_entity::<T>(content)?;
     T::check(name, &entity, existing, config, caller)?;
@@ -170,7 +184,12 @@ pub fn put<T: Rules>(
 ) -> Result<Changed, Error> {
     check_name::<T>(name)?;
     let content = parse_strict(body)?;
-    validate(&content, &T::SCHEMA, caller.rest_admin, password_check::<T>(caller, name))?;
+    validate(
+        &content,
+        &T::SCHEMA,
+        caller.rest_admin,
+        password_check::<T>(caller, name),
+    )?;
     check_mutable::<T>(config, name, caller)?;
     let entity = build::<T>(config, name, content, caller)?;
     let existed = T::map(config).contains_key(name);
@@ -181,7 +200,10 @@ pub fn put<T: Rules>(
     } else {
         Change::Created(name.to_string())
     };
-    Ok(Changed { config: new, change })
+    Ok(Changed {
+        config: new,
+        change,
+    })
 }
 
 /// `DELETE P/<res>/{name}`.

@@ -60,7 +60,9 @@ pub fn check_mutable<T: Entity>(
 ) -> Result<(), Error> {
     let existing = T::map(config).get(name);
     if !caller.rest_admin && existing.is_some_and(Entity::hidden) {
-        return Err(Error::NotFound(format!("Resource '{name}' is not available.")));
+        return Err(Error::NotFound(format!(
+            "Resource '{name}' is not available."
+        )));
     }
     if T::statics().contains_key(name) {
         return Err(Error::Forbidden(format!("Resource '{name}' is static.")));
@@ -170,7 +172,9 @@ impl Rules for RoleMapping {
             return Err(Error::NotFound(format!("role '{name}' not found.")));
         };
         if role.hidden && !caller.rest_admin {
-            return Err(Error::NotFound(format!("Resource '{name}' is not available.")));
+            return Err(Error::NotFound(format!(
+                "Resource '{name}' is not available."
+            )));
         }
         if role_grants_rest_admin(config, name) {
             return Err(access_denied());

@@ -18,13 +18,19 @@ pub(crate) async fn get_security_config(ctx: Ctx) -> http::Response<Body> {
 /// `PUT P/securityconfig/config`.
 pub(crate) async fn put_security_config(ctx: Ctx) -> http::Response<Body> {
     let body = ctx.body.clone();
-    change(&ctx, true, move |config, _| ops::put_security_config(config, &body)).await
+    change(&ctx, true, move |config, _| {
+        ops::put_security_config(config, &body)
+    })
+    .await
 }
 
 /// `PATCH P/securityconfig`.
 pub(crate) async fn patch_security_config(ctx: Ctx) -> http::Response<Body> {
     let body = ctx.body.clone();
-    change(&ctx, true, move |config, _| ops::patch_security_config(config, &body)).await
+    change(&ctx, true, move |config, _| {
+        ops::patch_security_config(config, &body)
+    })
+    .await
 }
 
 /// `GET|PUT P/tenancy/config`.
@@ -45,7 +51,11 @@ pub(crate) async fn tenancy_config(ctx: Ctx) -> http::Response<Body> {
             {
                 return resp;
             }
-            json(&ctx, StatusCode::OK, &serde_json::to_value(answer).unwrap_or_default())
+            json(
+                &ctx,
+                StatusCode::OK,
+                &serde_json::to_value(answer).unwrap_or_default(),
+            )
         }
         Err(e) => opensearch::render_error(&e),
     }
@@ -57,10 +67,17 @@ pub(crate) async fn allowlist(ctx: Ctx) -> http::Response<Body> {
     let body = ctx.body.clone();
     match ctx.method {
         Method::PUT => {
-            change(&ctx, admin, move |config, _| ops::put_allowlist(config, &body)).await
+            change(&ctx, admin, move |config, _| {
+                ops::put_allowlist(config, &body)
+            })
+            .await
         }
         Method::PATCH => {
-            match apply(&ctx, admin, move |config, _| ops::patch_allowlist(config, &body)).await {
+            match apply(&ctx, admin, move |config, _| {
+                ops::patch_allowlist(config, &body)
+            })
+            .await
+            {
                 Ok(c) => super::changed(&ctx, &c),
                 Err(resp) => resp,
             }

@@ -99,7 +99,11 @@ pub(crate) async fn permissions_info(ctx: Ctx) -> http::Response<Body> {
 /// `DELETE P/cache`.
 pub(crate) async fn flush_cache(ctx: Ctx) -> http::Response<Body> {
     ctx.state.auth.flush_cache();
-    opensearch::status_message_pretty(StatusCode::OK, "Cache flushed successfully.", flag(&ctx, "pretty"))
+    opensearch::status_message_pretty(
+        StatusCode::OK,
+        "Cache flushed successfully.",
+        flag(&ctx, "pretty"),
+    )
 }
 
 /// `DELETE /_plugins/_security/api/cache/user/{username}`.

@@ -44,12 +44,30 @@ fn crud<T: rbac_model::ops::Rules>(
         if T::TYPE == InternalUser::TYPE {
             t.with_query(&["filterBy"]);
         }
-        t.add_opensearch(GET, &one(path), p, summary, handler(resources::get_one::<T>));
+        t.add_opensearch(
+            GET,
+            &one(path),
+            p,
+            summary,
+            handler(resources::get_one::<T>),
+        );
         t.add_opensearch(PUT, &one(path), p, summary, handler(resources::put::<T>));
-        t.add_opensearch(DELETE, &one(path), p, summary, handler(resources::delete::<T>));
+        t.add_opensearch(
+            DELETE,
+            &one(path),
+            p,
+            summary,
+            handler(resources::delete::<T>),
+        );
         if with_patch {
             t.add_opensearch(PATCH, path, p, summary, handler(resources::patch_all::<T>));
-            t.add_opensearch(PATCH, &one(path), p, summary, handler(resources::patch_one::<T>));
+            t.add_opensearch(
+                PATCH,
+                &one(path),
+                p,
+                summary,
+                handler(resources::patch_one::<T>),
+            );
         }
     }
 }
@@ -57,52 +75,123 @@ fn crud<T: rbac_model::ops::Rules>(
 /// Every route of the plugin's REST API.
 pub(crate) fn routes(t: &mut Table) {
     use Endpoint as E;
-    crud::<InternalUser>(t, "/api/internalusers", Some("/api/user"), E::InternalUsers, Admin::No,
-        "Internal users: GET all or one, PUT create-or-replace, DELETE, PATCH one or the collection");
-    crud::<Role>(t, "/api/roles", None, E::Roles, Admin::No,
-        "Roles: cluster, index and tenant permissions");
-    crud::<RoleMapping>(t, "/api/rolesmapping", None, E::RolesMapping, Admin::No,
-        "Role mappings: which users, backend roles and hosts get a role");
-    crud::<ActionGroup>(t, "/api/actiongroups", Some("/api/actiongroup"), E::ActionGroups, Admin::No,
-        "Action groups: named sets of actions and other groups");
-    crud::<Tenant>(t, "/api/tenants", None, E::Tenants, Admin::No,
-        "Dashboards tenants");
+    crud::<InternalUser>(
+        t,
+        "/api/internalusers",
+        Some("/api/user"),
+        E::InternalUsers,
+        Admin::No,
+        "Internal users: GET all or one, PUT create-or-replace, DELETE, PATCH one or the collection",
+    );
+    crud::<Role>(
+        t,
+        "/api/roles",
+        None,
+        E::Roles,
+        Admin::No,
+        "Roles: cluster, index and tenant permissions",
+    );
+    crud::<RoleMapping>(
+        t,
+        "/api/rolesmapping",
+        None,
+        E::RolesMapping,
+        Admin::No,
+        "Role mappings: which users, backend roles and hosts get a role",
+    );
+    crud::<ActionGroup>(
+        t,
+        "/api/actiongroups",
+        Some("/api/actiongroup"),
+        E::ActionGroups,
+        Admin::No,
+        "Action groups: named sets of actions and other groups",
+    );
+    crud::<Tenant>(
+        t,
+        "/api/tenants",
+        None,
+        E::Tenants,
+        Admin::No,
+        "Dashboards tenants",
+    );
     nodes_dn(t);
 
     let auth = Permission::Authenticated;
-    t.add_opensearch(GET_PUT, "/api/account", auth,
+    t.add_opensearch(
+        GET_PUT,
+        "/api/account",
+        auth,
         "The caller's account; PUT changes its own password (with current_password)",
-        handler(account::account));
+        handler(account::account),
+    );
     t.add_opensearch(GET, "/api/permissionsinfo", auth,
         "Whether the caller may use the REST API, and which endpoints and methods are disabled for it",
         handler(info::permissions_info));
-    t.add_opensearch(GET_POST, "/authinfo", auth,
+    t.add_opensearch(
+        GET_POST,
+        "/authinfo",
+        auth,
         "Who the caller is: user, backend roles, security roles, tenants",
-        handler(info::authinfo));
+        handler(info::authinfo),
+    );
     t.with_query(&["verbose", "auth_type"]);
-    t.add_plugins_only(GET_POST, "/whoami", Permission::Open,
+    t.add_plugins_only(
+        GET_POST,
+        "/whoami",
+        Permission::Open,
         "The client certificate's DN and whether it is an admin certificate",
-        handler(info::whoami));
+        handler(info::whoami),
+    );
 
     let config = Permission::SecurityApi(E::Config, Admin::No);
     let config_update = Permission::SecurityApi(E::Config, Admin::ConfigUpdate);
-    t.add_opensearch(GET, "/api/securityconfig", config,
-        "The security configuration (config.dynamic)", handler(documents::get_security_config));
-    t.add_opensearch(PATCH, "/api/securityconfig", config_update,
+    t.add_opensearch(
+        GET,
+        "/api/securityconfig",
+        config,
+        "The security configuration (config.dynamic)",
+        handler(documents::get_security_config),
+    );
+    t.add_opensearch(
+        PATCH,
+        "/api/securityconfig",
+        config_update,
         "Patch the security configuration (needs allow_securityconfig_modification or REST admin)",
-        handler(documents::patch_security_config));
+        handler(documents::patch_security_config),
+    );
     t.add_opensearch(PUT, "/api/securityconfig/config", config_update,
         "Replace the security configuration (needs allow_securityconfig_modification or REST admin)",
         handler(documents::put_security_config));
-    t.add_opensearch(GET_PUT, "/api/tenancy/config", Permission::SecurityApi(E::Tenants, Admin::No),
-        "Dashboards multitenancy settings", handler(documents::tenancy_config));
-    t.add_plugins_only(GET_PUT_PATCH, "/api/allowlist", Permission::SecurityApi(E::Allowlist, Admin::RestAdmin),
-        "The allowlist of paths and methods (REST admin only)", handler(documents::allowlist));
+    t.add_opensearch(
+        GET_PUT,
+        "/api/tenancy/config",
+        Permission::SecurityApi(E::Tenants, Admin::No),
+        "Dashboards multitenancy settings",
+        handler(documents::tenancy_config),
+    );
+    t.add_plugins_only(
+        GET_PUT_PATCH,
+        "/api/allowlist",
+        Permission::SecurityApi(E::Allowlist, Admin::RestAdmin),
+        "The allowlist of paths and methods (REST admin only)",
+        handler(documents::allowlist),
+    );
     // PUT too: opensearch-py's `cache()` sends PUT, which the plugin refuses.
-    t.add_opensearch(DELETE_PUT, "/api/cache", Permission::SecurityApi(E::Cache, Admin::No),
-        "Flush the authentication cache (DELETE; PUT as opensearch-py's cache() sends it)", handler(info::flush_cache));
-    t.add_plugins_only(DELETE, "/api/cache/user/{username}", Permission::SecurityApi(E::Cache, Admin::No),
-        "Evict one user's cached logins", handler(info::flush_user));
+    t.add_opensearch(
+        DELETE_PUT,
+        "/api/cache",
+        Permission::SecurityApi(E::Cache, Admin::No),
+        "Flush the authentication cache (DELETE; PUT as opensearch-py's cache() sends it)",
+        handler(info::flush_cache),
+    );
+    t.add_plugins_only(
+        DELETE,
+        "/api/cache/user/{username}",
+        Permission::SecurityApi(E::Cache, Admin::No),
+        "Evict one user's cached logins",
+        handler(info::flush_user),
+    );
     t.add_plugins_only(GET_PUT, "/api/securityadmin/{config_type}", Permission::SecurityApi(E::Config, Admin::Superuser),
         "keyward securityadmin: read or replace a whole configuration type, hashes included (admin certificate or root token only)",
         handler(securityadmin::document));
@@ -110,8 +199,15 @@ pub(crate) fn routes(t: &mut Table) {
 
 fn nodes_dn(t: &mut Table) {
     let p = Permission::SecurityApi(Endpoint::NodesDn, Admin::RestAdmin);
-    let summary = "Nodes DN of remote clusters (with nodes_dn_dynamic_config_enabled; REST admin only)";
-    t.add_opensearch(GET_PATCH, "/api/nodesdn", p, summary, handler(resources::collection::<NodesDn>));
+    let summary =
+        "Nodes DN of remote clusters (with nodes_dn_dynamic_config_enabled; REST admin only)";
+    t.add_opensearch(
+        GET_PATCH,
+        "/api/nodesdn",
+        p,
+        summary,
+        handler(resources::collection::<NodesDn>),
+    );
     t.with_query(&["show_all"]);
     t.with_feature(Feature::NodesDn);
     let all: &'static [http::Method] = &[
@@ -120,7 +216,13 @@ fn nodes_dn(t: &mut Table) {
         http::Method::DELETE,
         http::Method::PATCH,
     ];
-    t.add_opensearch(all, "/api/nodesdn/{name}", p, summary, handler(resources::entity::<NodesDn>));
+    t.add_opensearch(
+        all,
+        "/api/nodesdn/{name}",
+        p,
+        summary,
+        handler(resources::entity::<NodesDn>),
+    );
     t.with_feature(Feature::NodesDn);
 }
 
@@ -161,7 +263,11 @@ pub(crate) fn query<'a>(ctx: &'a Ctx, name: &str) -> Option<&'a str> {
 }
 
 /// A JSON answer, pretty with `?pretty`.
-pub(crate) fn json(ctx: &Ctx, status: StatusCode, value: &serde_json::Value) -> http::Response<Body> {
+pub(crate) fn json(
+    ctx: &Ctx,
+    status: StatusCode,
+    value: &serde_json::Value,
+) -> http::Response<Body> {
     opensearch::json(status, value, flag(ctx, "pretty"))
 }
 
@@ -189,7 +295,11 @@ where
 }
 
 /// [`change`] without the answer: the change made, or the refusal.
-pub(crate) async fn apply<F>(ctx: &Ctx, rest_admin: bool, f: F) -> Result<Change, http::Response<Body>>
+pub(crate) async fn apply<F>(
+    ctx: &Ctx,
+    rest_admin: bool,
+    f: F,
+) -> Result<Change, http::Response<Body>>
 where
     F: FnOnce(&SecurityConfig, &Caller<'_>) -> Result<Changed, rbac_model::Error> + Send + 'static,
 {

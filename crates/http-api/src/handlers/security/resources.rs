@@ -2,12 +2,12 @@
 //! tenants and nodes DN, one generic set of handlers.
 
 use http::{Method, StatusCode};
+use rbac_model::Endpoint;
 use rbac_model::model::{ConfigType, Entity, InternalUser, NodesDn};
 use rbac_model::ops::{self, Rules, STATIC_NODES_DN};
-use rbac_model::Endpoint;
 use serde_json::{Value, json};
 
-use super::{change, json, flag, query, rest_admin};
+use super::{change, flag, json, query, rest_admin};
 use crate::ctx::{Body, Ctx};
 use crate::family::opensearch;
 

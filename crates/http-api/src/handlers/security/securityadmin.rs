@@ -17,7 +17,9 @@ pub(crate) async fn document(ctx: Ctx) -> http::Response<Body> {
     let Some(ty) = ConfigType::parse(name) else {
         return opensearch::status_message(
             StatusCode::NOT_FOUND,
-            &format!("{name} is not a configuration type; use one of internalusers, roles, rolesmapping, actiongroups, tenants, nodesdn, allowlist, config"),
+            &format!(
+                "{name} is not a configuration type; use one of internalusers, roles, rolesmapping, actiongroups, tenants, nodesdn, allowlist, config"
+            ),
         );
     };
     if ctx.method != Method::PUT {
