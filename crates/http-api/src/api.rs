@@ -239,13 +239,13 @@ impl Api {
             }
             other => other,
         };
-        let (route, params) = match found {
-            Match::Route { route, params } => (Some(route), params),
-            _ => (None, Vec::new()),
+        let family = match &found {
+            Match::Route { route, .. } => route.family,
+            Match::MethodNotAllowed { family, .. } | Match::NotFound { family } => *family,
         };
-        let family = match (&route, &found_family(&self.router, &method, &path)) {
-            (Some(r), _) => r.family,
-            (None, f) => *f,
+        let (route, params, miss) = match found {
+            Match::Route { route, params } => (Some(route), params, None),
+            other => (None, Vec::new(), Some(other)),
         };
 
         if route.is_some() {
@@ -302,8 +302,8 @@ impl Api {
         }
 
         let Some(route) = route else {
-            let refusal = match self.router.find(&method, &path) {
-                Match::MethodNotAllowed { allowed, .. } => Refusal::MethodNotAllowed {
+            let refusal = match miss {
+                Some(Match::MethodNotAllowed { allowed, .. }) => Refusal::MethodNotAllowed {
                     path,
                     method,
                     allowed,
@@ -438,14 +438,6 @@ impl Api {
                 }
             }
         }
-    }
-}
-
-/// The family of a path that matched no route.
-fn found_family(router: &Router, method: &Method, path: &str) -> Family {
-    match router.find(method, path) {
-        Match::Route { route, .. } => route.family,
-        Match::MethodNotAllowed { family, .. } | Match::NotFound { family } => family,
     }
 }
 
