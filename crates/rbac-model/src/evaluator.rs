@@ -4,9 +4,12 @@
 //!
 //! Role mappings are indexed (exact user names and backend roles in hash
 //! maps; only wildcard, regex, host and `and_backend_roles` mappings are
-//! scanned). Action groups are expanded once, at compile time. For the
-//! actions the server checks (the route table's), the answer is precomputed
-//! as a bit set over roles, so a decision is a handful of bit tests.
+//! scanned). Each action group's own actions are compiled once and shared:
+//! a role holds its own patterns plus the (transitively closed) list of the
+//! groups it reaches, so a configuration with deeply nested groups compiles
+//! in time linear in its size. For the actions the server checks (the route
+//! table's), the answer is precomputed as a bit set over roles, so a
+//! decision is a handful of bit tests.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::IpAddr;
@@ -47,7 +50,10 @@ pub struct Subject<'a> {
 #[derive(Debug)]
 struct CompiledRole {
     name: String,
+    /// The role's own action patterns (names of groups left out).
     cluster: PatternSet,
+    /// Every group the role reaches, directly or through other groups.
+    groups: Vec<u32>,
     /// (tenant patterns, expanded allowed actions) per tenant permission.
     tenants: Vec<(Vec<String>, PatternSet)>,
 }
@@ -86,6 +92,8 @@ struct Precomputed {
 #[derive(Debug, Default)]
 pub struct Evaluator {
     roles: Vec<CompiledRole>,
+    /// Each action group's own action patterns.
+    groups: Vec<PatternSet>,
     role_index: HashMap<String, u32>,
     by_user: HashMap<String, Vec<u32>>,
     by_backend_role: HashMap<String, Vec<u32>>,
@@ -148,6 +156,8 @@ impl Evaluator {
             resolution,
             ..Default::default()
         };
+        let groups = GroupTable::new(config);
+        ev.groups = groups.sets;
         let all_roles = statics::roles()
             .iter()
             .chain(config.roles.iter())
@@ -155,7 +165,16 @@ impl Evaluator {
         for (name, role) in all_roles {
             let id = ev.roles.len() as u32;
             ev.role_index.insert(name.clone(), id);
-            let cluster = PatternSet::new(expand_actions(config, &role.cluster_permissions));
+            let mut reached = Vec::new();
+            let mut own = Vec::new();
+            for p in &role.cluster_permissions {
+                match groups.index.get(p.as_str()) {
+                    Some(g) => reached.extend(&groups.reach[*g as usize]),
+                    None => own.push(p.as_str()),
+                }
+            }
+            reached.sort_unstable();
+            reached.dedup();
             let tenants = role
                 .tenant_permissions
                 .iter()
@@ -168,7 +187,8 @@ impl Evaluator {
                 .collect();
             ev.roles.push(CompiledRole {
                 name: name.clone(),
-                cluster,
+                cluster: PatternSet::new(own),
+                groups: reached,
                 tenants,
             });
         }
@@ -209,21 +229,44 @@ impl Evaluator {
             }
         }
         for action in known_actions {
+            let group_implied: Vec<bool> = ev.groups.iter().map(|g| g.matches(action)).collect();
+            let group_explicit: Vec<bool> = ev
+                .groups
+                .iter()
+                .map(|g| g.matches_explicitly(action))
+                .collect();
             let mut p = Precomputed {
                 implied: Bits::new(ev.roles.len()),
                 explicit: Bits::new(ev.roles.len()),
             };
             for (i, role) in ev.roles.iter().enumerate() {
-                if role.cluster.matches(action) {
+                let via = |table: &[bool]| role.groups.iter().any(|g| table[*g as usize]);
+                if role.cluster.matches(action) || via(&group_implied) {
                     p.implied.set(i as u32);
                 }
-                if role.cluster.matches_explicitly(action) {
+                if role.cluster.matches_explicitly(action) || via(&group_explicit) {
                     p.explicit.set(i as u32);
                 }
             }
             ev.known.insert((*action).into(), p);
         }
         ev
+    }
+
+    fn role_matches(&self, role: u32, action: &str) -> bool {
+        let r = &self.roles[role as usize];
+        r.cluster.matches(action)
+            || r.groups
+                .iter()
+                .any(|g| self.groups[*g as usize].matches(action))
+    }
+
+    fn role_matches_explicitly(&self, role: u32, action: &str) -> bool {
+        let r = &self.roles[role as usize];
+        r.cluster.matches_explicitly(action)
+            || r.groups
+                .iter()
+                .any(|g| self.groups[*g as usize].matches_explicitly(action))
     }
 
     /// The security roles of `subject`.
@@ -291,10 +334,7 @@ impl Evaluator {
         }
         match self.known.get(action) {
             Some(p) => set.0.iter().any(|i| p.implied.get(*i)),
-            None => set
-                .0
-                .iter()
-                .any(|i| self.roles[*i as usize].cluster.matches(action)),
+            None => set.0.iter().any(|i| self.role_matches(*i, action)),
         }
     }
 
@@ -306,7 +346,7 @@ impl Evaluator {
             None => set
                 .0
                 .iter()
-                .any(|i| self.roles[*i as usize].cluster.matches_explicitly(action)),
+                .any(|i| self.role_matches_explicitly(*i, action)),
         }
     }
 
@@ -345,6 +385,66 @@ impl Evaluator {
         }
         out.insert(user.to_string(), true);
         out
+    }
+}
+
+/// Every action group (static and configured), compiled once.
+struct GroupTable<'a> {
+    index: HashMap<&'a str, u32>,
+    /// Each group's own actions (members that are not groups).
+    sets: Vec<PatternSet>,
+    /// For each group, every group it reaches, itself included.
+    reach: Vec<Vec<u32>>,
+}
+
+impl<'a> GroupTable<'a> {
+    fn new(config: &'a SecurityConfig) -> GroupTable<'a> {
+        let names: Vec<&'a str> = statics::action_groups()
+            .keys()
+            .chain(config.action_groups.keys())
+            .map(String::as_str)
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let index: HashMap<&'a str, u32> = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (*n, i as u32))
+            .collect();
+        let mut sets = Vec::with_capacity(names.len());
+        let mut children: Vec<Vec<u32>> = Vec::with_capacity(names.len());
+        for name in &names {
+            let group = config
+                .action_group(name)
+                .map(|g| g.allowed_actions.as_slice())
+                .unwrap_or_default();
+            let mut own = Vec::new();
+            let mut kids = Vec::new();
+            for a in group {
+                match index.get(a.as_str()) {
+                    Some(k) => kids.push(*k),
+                    None => own.push(a.as_str()),
+                }
+            }
+            sets.push(PatternSet::new(own));
+            children.push(kids);
+        }
+        let reach = (0..names.len() as u32)
+            .map(|start| {
+                let mut seen = vec![false; names.len()];
+                let mut stack = vec![start];
+                let mut out = Vec::new();
+                while let Some(g) = stack.pop() {
+                    if std::mem::replace(&mut seen[g as usize], true) {
+                        continue;
+                    }
+                    out.push(g);
+                    stack.extend(&children[g as usize]);
+                }
+                out
+            })
+            .collect();
+        GroupTable { index, sets, reach }
     }
 }
 
