@@ -261,6 +261,9 @@ impl Api {
             }
         }
 
+        // The login cache's generation is read before the configuration, so
+        // a login checked against a configuration replaced meanwhile is not cached.
+        let generation = state.auth.generation();
         let snapshot = state.security.current();
         let allowlist_on = snapshot.config.allowlist.enabled;
         let needs_auth = match route {
@@ -276,7 +279,11 @@ impl Api {
             Some(dn) => Some(Principal::admin_certificate(dn)),
             None if needs_auth => {
                 let creds = Credentials::from_headers(&parts.headers);
-                match state.auth.authenticate(creds, &snapshot.config, ip).await {
+                match state
+                    .auth
+                    .authenticate(creds, &snapshot.config, ip, generation)
+                    .await
+                {
                     AuthOutcome::Principal(p) => Some(p),
                     AuthOutcome::Blocked => {
                         return (family::refuse(family, Refusal::Blocked), family);
@@ -452,4 +459,27 @@ fn unknown_parameter(query: Option<&str>, route_params: &[&str]) -> Option<Strin
         .map(|kv| kv.split_once('=').map_or(kv, |(k, _)| k))
         .find(|k| !COMMON_PARAMETERS.contains(k) && !route_params.contains(k))
         .map(|k| crate::ctx::percent_decode(k).unwrap_or_else(|| k.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unknown_parameter;
+
+    #[test]
+    fn unknown_query_parameters_are_found() {
+        assert_eq!(unknown_parameter(None, &[]), None);
+        assert_eq!(unknown_parameter(Some("pretty&filter_path=a"), &[]), None);
+        assert_eq!(
+            unknown_parameter(Some("filterBy=internal"), &["filterBy"]),
+            None
+        );
+        assert_eq!(
+            unknown_parameter(Some("pretty&aaaaa=bbbbb"), &["filterBy"]).as_deref(),
+            Some("aaaaa")
+        );
+        assert_eq!(
+            unknown_parameter(Some("a%5Bb=1"), &[]).as_deref(),
+            Some("a[b")
+        );
+    }
 }

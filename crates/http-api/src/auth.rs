@@ -97,9 +97,18 @@ pub(crate) enum AuthOutcome {
     Blocked,
 }
 
+/// The cached logins, and a generation counted up by every flush: a login
+/// verified against a configuration older than the last flush is not cached
+/// (else a password changed while its bcrypt ran would keep working).
+#[derive(Default)]
+struct Cache {
+    entries: HashMap<[u8; 32], CacheEntry>,
+    generation: u64,
+}
+
 pub(crate) struct Authenticator {
     root_token_sha256: RwLock<Option<[u8; 32]>>,
-    cache: Mutex<HashMap<[u8; 32], CacheEntry>>,
+    cache: Mutex<Cache>,
     cache_key: hmac::Key,
     ttl: Duration,
     /// A real bcrypt hash checked for unknown users, so that a miss costs the
@@ -121,7 +130,7 @@ impl Authenticator {
         let rng = ring::rand::SystemRandom::new();
         Authenticator {
             root_token_sha256: RwLock::new(None),
-            cache: Mutex::new(HashMap::new()),
+            cache: Mutex::new(Cache::default()),
             cache_key: hmac::Key::generate(hmac::HMAC_SHA256, &rng).expect("system randomness"),
             ttl,
             decoy: PasswordHash::from_stored(
@@ -143,26 +152,39 @@ impl Authenticator {
         sha256(token.expose_secret().as_bytes())
     }
 
+    /// The cache generation: read it before the configuration a login is
+    /// checked against, and pass it to [`Authenticator::authenticate`].
+    pub(crate) fn generation(&self) -> u64 {
+        self.cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .generation
+    }
+
     /// Forgets every cached login (`DELETE P/cache`, any change to a user).
+    /// Call it after the new configuration is swapped in.
     pub(crate) fn flush_cache(&self) {
-        self.cache.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        cache.generation += 1;
+        cache.entries.clear();
     }
 
     /// Forgets the cached logins of one user.
     pub(crate) fn flush_user(&self, user: &str) {
-        self.cache
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .retain(|_, e| e.principal.name() != user);
+        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        cache.generation += 1;
+        cache.entries.retain(|_, e| e.principal.name() != user);
     }
 
     /// Checks the credentials against the root token and the internal users
-    /// of `config`, from the client at `ip`.
+    /// of `config`, from the client at `ip`. `generation` was read (with
+    /// [`Authenticator::generation`]) before `config` was.
     pub(crate) async fn authenticate(
         &self,
         creds: Credentials,
         config: &SecurityConfig,
         ip: Option<IpAddr>,
+        generation: u64,
     ) -> AuthOutcome {
         if matches!(creds, Credentials::None) {
             return AuthOutcome::Anonymous;
@@ -198,7 +220,7 @@ impl Authenticator {
                     self.failures.record_failure(ip, None);
                     return AuthOutcome::Failed;
                 }
-                match self.basic(&user, password, config).await {
+                match self.basic(&user, password, config, generation).await {
                     Some(p) => AuthOutcome::Principal(p),
                     None => {
                         self.failures.record_failure(ip, Some(&user));
@@ -224,12 +246,14 @@ impl Authenticator {
         user: &str,
         password: SecretString,
         config: &SecurityConfig,
+        generation: u64,
     ) -> Option<Principal> {
         let cache_key = self.cache_key(user, &password);
         if let Some(entry) = self
             .cache
             .lock()
             .unwrap_or_else(|p| p.into_inner())
+            .entries
             .get(&cache_key)
             && entry.expires > Instant::now()
         {
@@ -259,8 +283,9 @@ impl Authenticator {
                 .map(|k| format!("attr.internal.{k}"))
                 .collect(),
         );
-        if !self.ttl.is_zero() {
-            let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        if !self.ttl.is_zero() && cache.generation == generation {
+            let cache = &mut cache.entries;
             if cache.len() >= CACHE_CAPACITY {
                 let now = Instant::now();
                 cache.retain(|_, e| e.expires > now);
@@ -281,7 +306,7 @@ impl Authenticator {
 
     #[cfg(test)]
     fn cached(&self) -> usize {
-        self.cache.lock().unwrap().len()
+        self.cache.lock().unwrap().entries.len()
     }
 }
 
@@ -339,12 +364,17 @@ mod tests {
         let token = SecretString::from("root-token".to_string());
         auth.set_root_token_sha256(Authenticator::token_sha256(&token));
         assert!(matches!(
-            auth.authenticate(Credentials::Token(token), &config, None).await,
+            auth.authenticate(Credentials::Token(token), &config, None, 0).await,
             AuthOutcome::Principal(p) if p.is_superuser()
         ));
         assert!(matches!(
-            auth.authenticate(Credentials::Token("nope".to_string().into()), &config, None)
-                .await,
+            auth.authenticate(
+                Credentials::Token("nope".to_string().into()),
+                &config,
+                None,
+                0
+            )
+            .await,
             AuthOutcome::Failed
         ));
 
@@ -366,13 +396,13 @@ mod tests {
             user: "admin".into(),
             password: p.to_string().into(),
         };
-        match auth.authenticate(basic("pw"), &config, None).await {
+        match auth.authenticate(basic("pw"), &config, None, 0).await {
             AuthOutcome::Principal(p) => assert_eq!(p.backend_roles(), ["admin".to_string()]),
             _ => panic!("expected a principal"),
         }
         assert_eq!(auth.cached(), 1);
         assert!(matches!(
-            auth.authenticate(basic("wrong"), &config, None).await,
+            auth.authenticate(basic("wrong"), &config, None, 0).await,
             AuthOutcome::Failed
         ));
         assert!(matches!(
@@ -382,12 +412,19 @@ mod tests {
                     password: "pw".to_string().into()
                 },
                 &config,
-                None
+                None,
+                0
             )
             .await,
             AuthOutcome::Failed
         ));
         auth.flush_cache();
+        assert_eq!(auth.cached(), 0);
+        // A login checked against the configuration before a flush is not cached.
+        assert!(matches!(
+            auth.authenticate(basic("pw"), &config, None, 0).await,
+            AuthOutcome::Principal(_)
+        ));
         assert_eq!(auth.cached(), 0);
     }
 }

@@ -87,3 +87,21 @@ impl Allowlist {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exact_paths_with_or_without_one_trailing_slash() {
+        let mut a = Allowlist::default();
+        assert!(a.allows("DELETE", "/anything"), "off: everything passes");
+        a.enabled = true;
+        assert!(a.allows("GET", "/_cat/nodes"));
+        assert!(a.allows("GET", "/_cat/nodes/"));
+        assert!(!a.allows("GET", "/_cat/nodes//"));
+        assert!(!a.allows("PUT", "/_cat/nodes"));
+        assert!(!a.allows("GET", "/_cat/indices"));
+        assert!(!a.allows("GET", "/_cat"));
+    }
+}
