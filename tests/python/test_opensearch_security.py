@@ -133,3 +133,14 @@ def test_admin_certificate_endpoints(cert, admin):
     assert "/_cat/health" in cert.security.get_allowlist()["config"]["requests"]
     with pytest.raises(AuthorizationException):
         admin.security.get_allowlist()
+
+
+def test_dashboards_info_and_whoami_protected(admin, cert, keyward):
+    info = admin.security.get_dashboards_info()
+    assert info["user_name"] == "admin" and info["multitenancy_enabled"] is True
+    assert "password_validation_regex" in admin.security.post_dashboards_info()
+    assert admin.security.who_am_i_protected()["is_admin"] is False
+    assert cert.security.who_am_i_protected()["is_admin"] is True
+    ok(admin.security.create_user(username="py-nobody", body={"password": PASSWORD}))
+    with pytest.raises(AuthorizationException):
+        client(keyward, http_auth=("py-nobody", PASSWORD)).security.who_am_i_protected()

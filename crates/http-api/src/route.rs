@@ -181,6 +181,7 @@ pub(crate) const KNOWN_ACTIONS: &[&str] = &[
     "cluster:admin/keyward/secrets/keys/inactive",
     "cluster:admin/keyward/secrets/read",
     "cluster:admin/keyward/secrets/write",
+    crate::handlers::security::WHOAMI_PROTECTED,
     "restapi:admin/actiongroups",
     "restapi:admin/allowlist",
     "restapi:admin/config/update",

@@ -116,3 +116,40 @@ pub(crate) async fn flush_user(ctx: Ctx) -> http::Response<Body> {
         flag(&ctx, "pretty"),
     )
 }
+
+/// The password rules Dashboards shows when none are configured (display
+/// only: the server enforces what `[security]` sets).
+const DISPLAY_REGEX: &str = "(?=.*[A-Z])(?=.*[^a-zA-Z\\d])(?=.*[0-9])(?=.*[a-z]).{8,}";
+const DISPLAY_MESSAGE: &str = "Password should be at least 8 characters long and contain at least one uppercase letter, one lowercase letter, one digit, and one special character.";
+
+/// `GET|POST /_plugins/_security/dashboardsinfo`.
+pub(crate) async fn dashboards_info(ctx: Ctx) -> http::Response<Body> {
+    let Some(principal) = ctx.principal.clone() else {
+        return opensearch::unauthorized();
+    };
+    let snapshot = ctx.state.security.current();
+    let kibana = &snapshot.config.dynamic.kibana;
+    let restapi = &ctx.state.security.settings.restapi;
+    let value = json!({
+        "user_name": principal.name(),
+        "not_fail_on_forbidden_enabled": false,
+        "opensearch_dashboards_mt_enabled": kibana.multitenancy_enabled,
+        "opensearch_dashboards_index": kibana.index,
+        "opensearch_dashboards_server_user": kibana.server_username,
+        "multitenancy_enabled": kibana.multitenancy_enabled,
+        "private_tenant_enabled": kibana.private_tenant_enabled,
+        "default_tenant": kibana.default_tenant,
+        "preferred_tenants": kibana.preferred_tenants,
+        "sign_in_options": kibana.sign_in_options,
+        "password_validation_error_message": restapi
+            .password_validation_error_message
+            .as_deref()
+            .unwrap_or(DISPLAY_MESSAGE),
+        "password_validation_regex": restapi
+            .password_validation_regex
+            .as_deref()
+            .unwrap_or(DISPLAY_REGEX),
+        "api_tokens_enabled": false,
+    });
+    json(&ctx, StatusCode::OK, &value)
+}

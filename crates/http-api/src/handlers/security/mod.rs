@@ -19,6 +19,9 @@ use crate::family::opensearch;
 use crate::route::{Admin, Feature, GET, GET_POST, Permission, Table, handler};
 use crate::security::Snapshot;
 
+/// The permission of `whoamiprotected`.
+pub(crate) const WHOAMI_PROTECTED: &str = "cluster:admin/opendistro_security/whoamiprotected";
+
 const GET_PUT: &[http::Method] = &[http::Method::GET, http::Method::PUT];
 const GET_PATCH: &[http::Method] = &[http::Method::GET, http::Method::PATCH];
 const GET_PUT_PATCH: &[http::Method] = &[http::Method::GET, http::Method::PUT, http::Method::PATCH];
@@ -142,6 +145,20 @@ pub(crate) fn routes(t: &mut Table) {
         Permission::Open,
         "The client certificate's DN and whether it is an admin certificate",
         handler(info::whoami),
+    );
+    t.add_plugins_only(
+        GET,
+        "/whoamiprotected",
+        Permission::Cluster(WHOAMI_PROTECTED),
+        "whoami behind the cluster permission cluster:admin/opendistro_security/whoamiprotected",
+        handler(info::whoami),
+    );
+    t.add_plugins_only(
+        GET_POST,
+        "/dashboardsinfo",
+        auth,
+        "What OpenSearch Dashboards needs: multitenancy settings and the password rules to show",
+        handler(info::dashboards_info),
     );
 
     let config = Permission::SecurityApi(E::Config, Admin::No);
