@@ -320,19 +320,26 @@ impl Api {
             return (family::refuse(family, refusal), family);
         };
 
+        // From here on the plugin's own handler answers, so a legacy path's
+        // answers carry the deprecation warning (the 401s above do not, as
+        // the plugin's authentication filter runs before it).
+        let refuse = |refusal: Refusal| {
+            let mut response = family::refuse(family, refusal);
+            if route.deprecated {
+                add_deprecation_warning(&mut response);
+            }
+            (response, family)
+        };
         if family == Family::OpenSearch
             && let Some(param) = unknown_parameter(parts.uri.query(), route.query)
         {
-            return (
-                family::refuse(family, Refusal::UnknownParameter { path, param }),
-                family,
-            );
+            return refuse(Refusal::UnknownParameter { path, param });
         }
 
         if let Some(p) = &principal
             && let Err(refusal) = self.authorize(route, p, &snapshot, ip, &method, &conn)
         {
-            return (family::refuse(family, refusal), family);
+            return refuse(refusal);
         }
 
         let limit = state.config.max_body_bytes;
@@ -353,10 +360,7 @@ impl Api {
         };
         let mut response = (route.handler)(ctx).await;
         if route.deprecated {
-            response.headers_mut().insert(
-                http::header::WARNING,
-                http::HeaderValue::from_static(family::opensearch::LEGACY_WARNING),
-            );
+            add_deprecation_warning(&mut response);
         }
         if method == Method::HEAD {
             *response.body_mut() = Body::default();
@@ -446,6 +450,13 @@ impl Api {
             }
         }
     }
+}
+
+fn add_deprecation_warning(response: &mut Response<Body>) {
+    response.headers_mut().insert(
+        http::header::WARNING,
+        http::HeaderValue::from_static(family::opensearch::LEGACY_WARNING),
+    );
 }
 
 /// Query parameters every OpenSearch route accepts (opensearch-py sends them).
