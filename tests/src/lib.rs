@@ -265,6 +265,24 @@ impl Server {
         Client::new(self.base_url(), self.options.tls.then(|| self.ca_path()))
     }
 
+    /// A client that presents the dev admin certificate (`DIR/tls/admin.pem`).
+    pub fn admin_cert_client(&self) -> Client {
+        let tls = self.data_dir.join("tls");
+        Client::with_identity(
+            self.base_url(),
+            self.ca_path(),
+            &tls.join("admin.pem"),
+            &tls.join("admin-key.pem"),
+        )
+    }
+
+    /// A client that sends the root token with every request.
+    pub fn root_client(&self) -> Client {
+        let mut c = self.client();
+        c.token = Some(self.root_token());
+        c
+    }
+
     /// A GET without credentials.
     pub fn get(&self, path: &str) -> Reply {
         self.client().request("GET", path, &[], None)
@@ -362,6 +380,7 @@ impl Reply {
 pub struct Client {
     base: String,
     agent: ureq::Agent,
+    token: Option<String>,
 }
 
 impl Client {
@@ -381,6 +400,35 @@ impl Client {
         Client {
             base,
             agent: config.build().new_agent(),
+            token: None,
+        }
+    }
+
+    /// A client that trusts the CA in `ca` and presents the certificate
+    /// chain in `cert` with the key in `key`.
+    pub fn with_identity(base: String, ca: PathBuf, cert: &Path, key: &Path) -> Client {
+        let pem = std::fs::read(&ca).expect("CA file");
+        let ca = ureq::tls::Certificate::from_pem(&pem).expect("CA PEM");
+        let chain: Vec<_> = ureq::tls::parse_pem(&std::fs::read(cert).expect("cert file"))
+            .filter_map(|i| match i {
+                Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),
+                _ => None,
+            })
+            .collect();
+        let key = ureq::tls::PrivateKey::from_pem(&std::fs::read(key).expect("key file"))
+            .expect("key PEM");
+        let tls = ureq::tls::TlsConfig::builder()
+            .root_certs(ureq::tls::RootCerts::new_with_certs(&[ca]))
+            .client_cert(Some(ureq::tls::ClientCert::new_with_certs(&chain, key)))
+            .build();
+        let config = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(120)))
+            .tls_config(tls);
+        Client {
+            base,
+            agent: config.build().new_agent(),
+            token: None,
         }
     }
 
@@ -394,6 +442,9 @@ impl Client {
     ) -> Reply {
         let url = format!("{}{}", self.base, path);
         let mut builder = ureq::http::Request::builder().method(method).uri(&url);
+        if let Some(t) = &self.token {
+            builder = builder.header("x-vault-token", t.as_str());
+        }
         for (k, v) in headers {
             builder = builder.header(*k, *v);
         }
@@ -478,4 +529,13 @@ pub fn dir_contains(dir: &Path, needle: &[u8]) -> Option<String> {
         .into_iter()
         .find(|(_, bytes)| bytes.windows(needle.len()).any(|w| w == needle))
         .map(|(name, _)| name)
+}
+
+/// The value of an `Authorization: Basic` header.
+pub fn basic(user: &str, password: &str) -> String {
+    use base64::Engine;
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
+    )
 }

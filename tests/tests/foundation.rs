@@ -80,7 +80,8 @@ fn health_over_https_verified_against_the_generated_ca() {
     assert_eq!(os.status, 200);
     assert_eq!(
         os.json(),
-        keyward_tests::json!({"message": null, "mode": "strict", "status": "UP"})
+        keyward_tests::json!({"message": null, "mode": "strict", "status": "UP",
+            "settings": {"plugins.security.cache.ttl_minutes": 60}})
     );
     let legacy = server.get("/_opendistro/_security/health");
     assert_eq!(legacy.status, 200);

@@ -10,6 +10,10 @@
 //!   seconds (default 60) from the committed seed corpus; needs the nightly
 //!   toolchain and cargo-fuzz. A crash fails the task and leaves its input in
 //!   `fuzz/artifacts/`.
+//! - `bench authz`: the authorization benchmark (criterion: one decision
+//!   against 1,000 roles / 100 action groups / 10,000 patterns, and the
+//!   recompile cost), then over HTTPS the rate of a cached Basic request
+//!   against the same request with a token, on a release build.
 #![forbid(unsafe_code)]
 
 use std::path::{Path, PathBuf};
@@ -194,6 +198,36 @@ fn ci() -> anyhow::Result<()> {
     Ok(())
 }
 
+fn bench(what: &[String]) -> anyhow::Result<()> {
+    match what.first().map(String::as_str) {
+        Some("authz") => {
+            step("criterion: authorization decisions and recompile");
+            let mut c = cargo();
+            c.args(["bench", "-p", "rbac-model", "--bench", "authz"]);
+            run(c)?;
+            step("HTTPS: cached Basic login against a token (release build)");
+            let mut c = cargo();
+            c.args(["build", "--release", "-p", "keyward"]);
+            run(c)?;
+            let mut c = cargo();
+            c.args([
+                "run",
+                "--release",
+                "-p",
+                "keyward-tests",
+                "--bin",
+                "authz-http-bench",
+            ])
+            .env(
+                "KEYWARD_BIN",
+                root().join("target").join("release").join("keyward"),
+            );
+            run(c)
+        }
+        _ => bail!("usage: cargo xtask bench authz"),
+    }
+}
+
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
@@ -208,9 +242,10 @@ fn main() -> anyhow::Result<()> {
             };
             fuzz(seconds)
         }
+        Some("bench") => bench(&args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask <ci | openapi | venv | pytest [ARGS] | fuzz [--seconds N]>"
+                "usage: cargo xtask <ci | openapi | venv | pytest [ARGS] | fuzz [--seconds N] | bench authz>"
             );
             std::process::exit(2);
         }

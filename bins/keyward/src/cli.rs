@@ -21,6 +21,9 @@ pub(crate) struct Cli {
 pub(crate) enum Command {
     /// Run the server.
     Server(Box<ServerArgs>),
+    /// Export or import the security configuration of a running server
+    /// (the OpenSearch YAML files), as the admin certificate or the root token.
+    Securityadmin(SecurityadminArgs),
     /// Print the OpenAPI document of every route.
     #[command(hide = true)]
     Openapi,
@@ -72,4 +75,39 @@ pub(crate) struct ServerArgs {
     /// Log format: text or json.
     #[arg(long, value_name = "FORMAT")]
     pub(crate) log_format: Option<String>,
+}
+
+/// Flags of `keyward securityadmin`.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("direction").required(true).args(["import", "export"])))]
+pub(crate) struct SecurityadminArgs {
+    /// Upload every YAML file found in DIR (each replaces its whole type).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) import: Option<PathBuf>,
+    /// Write every configuration type as a YAML file into DIR.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) export: Option<PathBuf>,
+    /// The server (default https://127.0.0.1:8200).
+    #[arg(long, value_name = "URL", default_value = "https://127.0.0.1:8200")]
+    pub(crate) url: String,
+    /// A dev server's data dir: its CA and admin certificate are used.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) data_dir: Option<PathBuf>,
+    /// PEM CA certificate that signed the server's certificate.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) cacert: Option<PathBuf>,
+    /// PEM admin client certificate.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) cert: Option<PathBuf>,
+    /// PEM private key of the admin client certificate.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) key: Option<PathBuf>,
+    /// The root token, instead of a certificate (also $KEYWARD_TOKEN).
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "KEYWARD_TOKEN",
+        hide_env_values = true
+    )]
+    pub(crate) token: Option<String>,
 }

@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
+use rbac_model::SecuritySettings;
 use serde::Deserialize;
 
 use crate::cli::ServerArgs;
@@ -25,6 +26,8 @@ pub(crate) struct FileConfig {
     pub(crate) audit_log: Option<PathBuf>,
     pub(crate) security_config: Option<PathBuf>,
     pub(crate) log_format: Option<String>,
+    /// The `plugins.security.*` settings, without the prefix.
+    pub(crate) security: Option<toml::Table>,
 }
 
 /// Log output format.
@@ -49,9 +52,56 @@ pub(crate) struct Settings {
     pub(crate) encryption_keyfolder: Option<PathBuf>,
     #[allow(dead_code)] // the audit issue opens it
     pub(crate) audit_log: Option<PathBuf>,
-    #[allow(dead_code)] // the identity issue reads it
     pub(crate) security_config: Option<PathBuf>,
     pub(crate) log_format: LogFormat,
+    pub(crate) security: SecuritySettings,
+}
+
+/// Dev mode's security settings (the OpenSearch demo's, with keyward's
+/// admin certificate), used where the `[security]` table does not say.
+const DEV_SECURITY_DEFAULTS: &[(&[&str], &str)] = &[
+    (&["ssl_cert_reload_enabled"], "true"),
+    (&["nodes_dn_dynamic_config_enabled"], "true"),
+    (
+        &["authcz", "admin_dn"],
+        r#"["CN=admin,OU=keyward,O=keyward"]"#,
+    ),
+    (
+        &["restapi", "roles_enabled"],
+        r#"["all_access", "security_rest_api_access"]"#,
+    ),
+    (&["restapi", "admin", "enabled"], "false"),
+];
+
+/// Reads the `[security]` table; in dev mode the demo's settings fill what
+/// it leaves out.
+fn security_settings(table: Option<toml::Table>, dev: bool) -> anyhow::Result<SecuritySettings> {
+    let mut table = table.unwrap_or_default();
+    if dev {
+        for (path, value) in DEV_SECURITY_DEFAULTS {
+            let (last, parents) = path.split_last().context("a setting path")?;
+            let mut t = &mut table;
+            for p in parents {
+                t = t
+                    .entry(p.to_string())
+                    .or_insert_with(|| toml::Value::Table(Default::default()))
+                    .as_table_mut()
+                    .with_context(|| format!("[security] {p} must be a table"))?;
+            }
+            if !t.contains_key(*last) {
+                let v: toml::Table = toml::from_str(&format!("v = {value}"))?;
+                t.insert(last.to_string(), v["v"].clone());
+            }
+        }
+    }
+    let settings = SecuritySettings::deserialize(toml::Value::Table(table))
+        .context("the [security] table is not valid")?;
+    settings
+        .password_policy()
+        .context("the [security] table is not valid")?;
+    rbac_model::AdminDns::new(&settings.authcz.admin_dn)
+        .context("the [security] table is not valid")?;
+    Ok(settings)
 }
 
 pub(crate) const DEFAULT_LISTEN: &str = "127.0.0.1:8200";
@@ -82,6 +132,7 @@ impl Settings {
             None => FileConfig::default(),
         };
         let dev = args.dev || file.dev.unwrap_or(false);
+        let security = security_settings(file.security, dev)?;
         let data_dir = match args.data_dir.or(file.data_dir) {
             Some(d) => d,
             None if dev => PathBuf::from("keyward-data"),
@@ -112,6 +163,7 @@ impl Settings {
             audit_log: args.audit_log.or(file.audit_log),
             security_config: args.security_config.or(file.security_config),
             log_format,
+            security,
         };
         settings.check()?;
         Ok(settings)
@@ -170,6 +222,30 @@ mod tests {
         .unwrap_err();
         assert!(format!("{err:#}").contains("unknown_key"), "{err:#}");
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn the_security_table_and_dev_defaults() {
+        let dev = security_settings(None, true).unwrap();
+        assert!(dev.ssl_cert_reload_enabled && dev.nodes_dn_dynamic_config_enabled);
+        assert_eq!(dev.authcz.admin_dn, vec!["CN=admin,OU=keyward,O=keyward"]);
+        let prod = security_settings(None, false).unwrap();
+        assert!(!prod.ssl_cert_reload_enabled && prod.authcz.admin_dn.is_empty());
+        let table: toml::Table = toml::from_str(
+            "restapi.admin.enabled = true\nnodes_dn_dynamic_config_enabled = false\n[restapi.endpoints_disabled.all_access]\nROLES = [\"PUT\"]\n",
+        )
+        .unwrap();
+        let s = security_settings(Some(table), true).unwrap();
+        assert!(s.restapi.admin.enabled && !s.nodes_dn_dynamic_config_enabled);
+        assert_eq!(
+            s.restapi.endpoints_disabled["all_access"]["ROLES"],
+            vec!["PUT"]
+        );
+        let bad: toml::Table = toml::from_str("unknown = 1").unwrap();
+        assert!(security_settings(Some(bad), false).is_err());
+        let bad: toml::Table =
+            toml::from_str("restapi.password_score_based_validation_strength = \"weak\"").unwrap();
+        assert!(security_settings(Some(bad), false).is_err());
     }
 
     #[test]

@@ -7,6 +7,7 @@ mod cli;
 mod config;
 mod dev;
 mod listener;
+mod securityadmin;
 mod server;
 
 use clap::Parser;
@@ -33,6 +34,13 @@ fn main() -> std::process::ExitCode {
                 }
             }
         }
+        cli::Command::Securityadmin(args) => match securityadmin::run(&args) {
+            Ok(()) => std::process::ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("keyward securityadmin: {e:#}");
+                std::process::ExitCode::FAILURE
+            }
+        },
         cli::Command::Openapi => {
             print!("{}", http_api::openapi::document_text());
             std::process::ExitCode::SUCCESS

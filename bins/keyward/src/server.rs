@@ -7,6 +7,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use anyhow::{Context, bail};
 use http_api::{Api, ApiConfig, Services};
 use keyring_core::{Barrier, Clock, Keystore, RedbStore, Timestamp};
+use rbac_model::{ConfigType, SecurityConfig};
 use secrecy::SecretString;
 use tls_inventory::{ClientAuth, ReloadableTls, TlsFiles};
 use tokio::signal::unix::{SignalKind, signal};
@@ -86,6 +87,40 @@ fn open_barrier(
     Ok(Barrier::new(Arc::new(store), unlocked))
 }
 
+/// The security configuration stored at first start: the YAML files of
+/// `--security-config` (a missing file leaves its type empty), or in dev
+/// mode the demo set.
+fn security_bootstrap(settings: &Settings) -> anyhow::Result<Option<SecurityConfig>> {
+    let Some(dir) = &settings.security_config else {
+        return Ok(if settings.dev {
+            Some(rbac_model::demo::config().context("the demo security configuration")?)
+        } else {
+            None
+        });
+    };
+    let mut config = SecurityConfig::default();
+    let mut found = 0;
+    for ty in ConfigType::ALL {
+        let path = dir.join(ty.file_name());
+        if !path.exists() {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        config
+            .load_yaml(ty, &text)
+            .with_context(|| format!("{} is not a valid {} file", path.display(), ty.as_str()))?;
+        found += 1;
+    }
+    if found == 0 {
+        bail!(
+            "--security-config {}: no OpenSearch security YAML file (internal_users.yml, roles.yml, ...) in it",
+            dir.display()
+        );
+    }
+    Ok(Some(config))
+}
+
 pub(crate) async fn run(args: ServerArgs) -> anyhow::Result<()> {
     let settings = Settings::resolve(args)?;
     init_logging(settings.log_format);
@@ -144,13 +179,18 @@ pub(crate) async fn run(args: ServerArgs) -> anyhow::Result<()> {
         ))
     };
 
+    let bootstrap = security_bootstrap(&settings)?;
     let api = Api::open(
         Services {
             barrier: barrier.clone(),
             clock: clock.clone(),
             tls: tls.clone(),
         },
-        ApiConfig::default(),
+        ApiConfig {
+            security: settings.security.clone(),
+            security_bootstrap: bootstrap,
+            ..ApiConfig::default()
+        },
     )
     .await?;
 

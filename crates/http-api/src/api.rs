@@ -7,22 +7,23 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::{Method, Request, Response};
 use keyring_core::{Barrier, Clock};
-use rbac_model::{InternalUser, PasswordHash, UserName};
+use rbac_model::settings::SecuritySettings;
+use rbac_model::{CertStatus, Principal, SecurityConfig, UserName};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use tls_inventory::ReloadableTls;
 
 use crate::Error;
-use crate::auth::{Authenticator, Credentials};
+use crate::auth::{AuthOutcome, Authenticator, Credentials, client_certificate_dn};
 use crate::body::read_limited;
 use crate::ctx::{Body, Ctx};
 use crate::family::{self, Refusal};
-use crate::route::{Family, Permission, table};
+use crate::route::{Admin, Family, Feature, Permission, Route, table};
 use crate::router::{Match, Router};
+use crate::security::{Security, Snapshot};
 use crate::state::{CLUSTER_PATH, ClusterInfo, State};
 
 const ROOT_TOKEN_PATH: &str = "sys/token/root";
-const USERS_PREFIX: &str = "security/internalusers/";
 
 /// What the API is built on.
 pub struct Services {
@@ -39,18 +40,22 @@ pub struct Services {
 pub struct ApiConfig {
     /// Bodies larger than this are refused with 413 (default 32 MiB, as Vault).
     pub max_body_bytes: usize,
-    /// How long a verified Basic login is cached (default 60 minutes, as OpenSearch).
-    pub auth_cache_ttl: Duration,
     /// The version reported by health endpoints.
     pub version: String,
+    /// The `plugins.security.*` settings (the `[security]` table).
+    pub security: SecuritySettings,
+    /// The security configuration stored at first start (the YAML files of
+    /// `--security-config`, or dev mode's demo set); none: empty.
+    pub security_bootstrap: Option<SecurityConfig>,
 }
 
 impl Default for ApiConfig {
     fn default() -> Self {
         ApiConfig {
             max_body_bytes: 32 * 1024 * 1024,
-            auth_cache_ttl: Duration::from_secs(60 * 60),
             version: env!("CARGO_PKG_VERSION").to_string(),
+            security: SecuritySettings::default(),
+            security_bootstrap: None,
         }
     }
 }
@@ -92,8 +97,9 @@ fn record<T: serde::de::DeserializeOwned>(path: &str, bytes: &[u8]) -> Result<T,
 }
 
 impl Api {
-    /// Loads what the API keeps in memory (users, token hashes, cluster
-    /// identity) from the store; creates the cluster identity at first start.
+    /// Loads what the API keeps in memory (the security configuration,
+    /// token hashes, cluster identity) from the store; creates the cluster
+    /// identity and stores `config.security_bootstrap` at first start.
     pub async fn open(services: Services, config: ApiConfig) -> Result<Api, Error> {
         let barrier = services.barrier;
         let cluster = match barrier.get(CLUSTER_PATH).await? {
@@ -112,7 +118,16 @@ impl Api {
                 info
             }
         };
-        let auth = Authenticator::new(config.auth_cache_ttl);
+        let security = Security::open(
+            &barrier,
+            config.security.clone(),
+            config.security_bootstrap.clone(),
+        )
+        .await?;
+        let ttl = Duration::from_secs(config.security.cache.ttl_minutes.saturating_mul(60));
+        let auth = Authenticator::new(ttl);
+        auth.failures
+            .configure(&security.current().config.dynamic.auth_failure_listeners);
         if let Some(bytes) = barrier.get(ROOT_TOKEN_PATH).await? {
             let rec: RootTokenRecord = record(ROOT_TOKEN_PATH, &bytes)?;
             let hash: [u8; 32] = hex::decode(&rec.sha256)
@@ -124,15 +139,12 @@ impl Api {
                 })?;
             auth.set_root_token_sha256(hash);
         }
-        for (path, bytes) in barrier.scan(USERS_PREFIX).await? {
-            let user: InternalUser = record(&path, &bytes)?;
-            auth.set_user(&path[USERS_PREFIX.len()..], user);
-        }
         let state = State {
             barrier,
             clock: services.clock,
             config,
             auth,
+            security,
             cluster,
             tls: services.tls,
         };
@@ -157,8 +169,9 @@ impl Api {
         Ok(())
     }
 
-    /// Creates or replaces an internal user with a password (hashed with
-    /// bcrypt, `$2y$`, cost 12, off the async workers).
+    /// Creates an internal user or sets its password (hashed with bcrypt,
+    /// `$2y$`, cost 12, off the async workers), with these backend roles and
+    /// reserved flag; other fields of an existing user are kept.
     pub async fn set_internal_user(
         &self,
         name: &str,
@@ -167,24 +180,23 @@ impl Api {
         reserved: bool,
     ) -> Result<(), Error> {
         let name = UserName::new(name)?;
-        let hash = tokio::task::spawn_blocking(move || {
-            PasswordHash::create(&password, rbac_model::BCRYPT_COST)
-        })
-        .await
-        .map_err(|e| rbac_model::Error::Hashing(e.to_string()))??;
-        let user = InternalUser {
-            hash,
-            backend_roles,
-            reserved,
-            description: String::new(),
-        };
-        let path = format!("{USERS_PREFIX}{name}");
-        let bytes = serde_json::to_vec(&user).map_err(|e| Error::Record {
-            path: path.clone(),
-            reason: e.to_string(),
-        })?;
-        self.state.barrier.put(&path, &bytes).await?;
-        self.state.auth.set_user(name.as_str(), user);
+        let security = &self.state.security;
+        let _guard = security.write_lock.lock().await;
+        let state = self.state.clone();
+        let hash = tokio::task::spawn_blocking(move || state.security.hash_password(&password))
+            .await
+            .map_err(|e| rbac_model::Error::Hashing(e.to_string()))??;
+        let current = security.current();
+        let mut config = current.config.clone();
+        let user = config
+            .internal_users
+            .entry(name.as_str().to_string())
+            .or_default();
+        user.hash = hash;
+        user.backend_roles = backend_roles;
+        user.reserved = reserved;
+        security.commit(&self.state.barrier, config).await?;
+        self.state.auth.flush_cache();
         Ok(())
     }
 
@@ -218,79 +230,119 @@ impl Api {
         let (parts, body) = req.into_parts();
         let path = parts.uri.path().to_string();
         let method = parts.method.clone();
-        let (route, params) = match self.router.find(&method, &path) {
-            Match::Route { route, params } => (route, params),
-            Match::NotFound { family } => {
-                // Vault checks the token before routing: without a valid one
-                // even an unknown path is "permission denied".
-                if family == Family::Vault
-                    && !matches!(
-                        self.state
-                            .auth
-                            .authenticate(Credentials::from_headers(&parts.headers))
-                            .await,
-                        Ok(Some(_))
-                    )
-                {
-                    return (family::refuse(family, Refusal::Unauthenticated), family);
+        let state = &self.state;
+        let found = match self.router.find(&method, &path) {
+            Match::Route { route, .. } if route.feature.is_some_and(|f| !self.feature_on(f)) => {
+                Match::NotFound {
+                    family: route.family,
                 }
-                return (
-                    family::refuse(family, Refusal::NotFound { path, method }),
-                    family,
-                );
             }
-            Match::MethodNotAllowed { family, allowed } => {
-                return (
-                    family::refuse(
-                        family,
-                        Refusal::MethodNotAllowed {
-                            path,
-                            method,
-                            allowed,
-                        },
-                    ),
-                    family,
-                );
-            }
+            other => other,
         };
-        let family = route.family;
+        let family = match &found {
+            Match::Route { route, .. } => route.family,
+            Match::MethodNotAllowed { family, .. } | Match::NotFound { family } => *family,
+        };
+        let (route, params, miss) = match found {
+            Match::Route { route, params } => (Some(route), params, None),
+            other => (None, Vec::new(), Some(other)),
+        };
 
-        // An announced body over the limit is refused before it is read.
-        let limit = self.state.config.max_body_bytes;
-        let announced = parts
-            .headers
-            .get(http::header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<u64>().ok());
-        if announced.is_some_and(|n| n > limit as u64) {
-            return (family::refuse(family, Refusal::TooLarge { limit }), family);
+        if route.is_some() {
+            // An announced body over the limit is refused before it is read.
+            let limit = state.config.max_body_bytes;
+            let announced = parts
+                .headers
+                .get(http::header::CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<u64>().ok());
+            if announced.is_some_and(|n| n > limit as u64) {
+                return (family::refuse(family, Refusal::TooLarge { limit }), family);
+            }
         }
 
-        let principal = if route.permission == Permission::Open {
-            None
-        } else {
-            match self
-                .state
-                .auth
-                .authenticate(Credentials::from_headers(&parts.headers))
-                .await
-            {
-                Ok(Some(p)) => Some(p),
-                Ok(None) | Err(()) => {
-                    return (family::refuse(family, Refusal::Unauthenticated), family);
+        // The login cache's generation is read before the configuration, so
+        // a login checked against a configuration replaced meanwhile is not cached.
+        let generation = state.auth.generation();
+        let snapshot = state.security.current();
+        let allowlist_on = snapshot.config.allowlist.enabled;
+        let needs_auth = match route {
+            Some(r) => r.permission != Permission::Open,
+            None => allowlist_on || family == Family::Vault,
+        };
+        let ip = conn.remote_addr.map(|a| a.ip());
+        let cert_dn = client_certificate_dn(&conn);
+        let admin_cert = cert_dn
+            .as_deref()
+            .filter(|dn| state.security.admin_dns.is_admin(dn));
+        let principal = match admin_cert {
+            Some(dn) => Some(Principal::admin_certificate(dn)),
+            None if needs_auth => {
+                let creds = Credentials::from_headers(&parts.headers);
+                match state
+                    .auth
+                    .authenticate(creds, &snapshot.config, ip, generation)
+                    .await
+                {
+                    AuthOutcome::Principal(p) => Some(p),
+                    AuthOutcome::Blocked => {
+                        return (family::refuse(family, Refusal::Blocked), family);
+                    }
+                    AuthOutcome::Anonymous | AuthOutcome::Failed => {
+                        return (family::refuse(family, Refusal::Unauthenticated), family);
+                    }
                 }
             }
+            None => None,
         };
-        if let (Some(p), Permission::Cluster(action)) = (&principal, route.permission)
-            && !p.is_superuser()
+
+        // The allowlist spares only the superusers.
+        if allowlist_on
+            && !principal.as_ref().is_some_and(Principal::is_superuser)
+            && !snapshot.config.allowlist.allows(method.as_str(), &path)
         {
-            let refusal = Refusal::Forbidden {
-                user: p.name().to_string(),
-                permission: action,
+            let refusal = Refusal::NotAllowlisted {
+                method: method.clone(),
+                path: path.clone(),
             };
             return (family::refuse(family, refusal), family);
         }
 
+        let Some(route) = route else {
+            let refusal = match miss {
+                Some(Match::MethodNotAllowed { allowed, .. }) => Refusal::MethodNotAllowed {
+                    path,
+                    method,
+                    allowed,
+                },
+                _ => Refusal::NotFound { path, method },
+            };
+            return (family::refuse(family, refusal), family);
+        };
+
+        // From here on the plugin's own handler answers, so a legacy path's
+        // answers carry the deprecation warning (the 401s above do not, as
+        // the plugin's authentication filter runs before it).
+        let refuse = |refusal: Refusal| {
+            let mut response = family::refuse(family, refusal);
+            if route.deprecated {
+                add_deprecation_warning(&mut response);
+            }
+            (response, family)
+        };
+        if family == Family::OpenSearch
+            && let Some(param) = unknown_parameter(parts.uri.query(), route.query)
+        {
+            return refuse(Refusal::UnknownParameter { path, param });
+        }
+
+        if let Some(p) = &principal
+            && let Err(refusal) = self.authorize(route, p, &snapshot, ip, &method, &conn)
+        {
+            return refuse(refusal);
+        }
+
+        let limit = state.config.max_body_bytes;
         let body = match read_limited(body, limit).await {
             Ok(b) => b,
             Err(refusal) => return (family::refuse(family, refusal), family),
@@ -308,14 +360,137 @@ impl Api {
         };
         let mut response = (route.handler)(ctx).await;
         if route.deprecated {
-            response.headers_mut().insert(
-                http::header::WARNING,
-                http::HeaderValue::from_static(family::opensearch::LEGACY_WARNING),
-            );
+            add_deprecation_warning(&mut response);
         }
         if method == Method::HEAD {
             *response.body_mut() = Body::default();
         }
         (response, family)
+    }
+
+    fn feature_on(&self, feature: Feature) -> bool {
+        match feature {
+            Feature::NodesDn => self.state.security.settings.nodes_dn_dynamic_config_enabled,
+        }
+    }
+
+    /// The route's permission for an authenticated caller.
+    fn authorize(
+        &self,
+        route: &Route,
+        principal: &Principal,
+        snapshot: &Snapshot,
+        ip: Option<std::net::IpAddr>,
+        method: &Method,
+        conn: &ConnInfo,
+    ) -> Result<(), Refusal> {
+        let security = &self.state.security;
+        match route.permission {
+            Permission::Open | Permission::Authenticated => Ok(()),
+            Permission::Cluster(action) => {
+                if principal.is_superuser()
+                    || snapshot
+                        .evaluator
+                        .allows(&snapshot.roles_of(principal, ip), action)
+                {
+                    Ok(())
+                } else {
+                    Err(Refusal::Forbidden {
+                        user: principal.name().to_string(),
+                        permission: action,
+                    })
+                }
+            }
+            Permission::SecurityApi(endpoint, admin) => {
+                if principal.is_superuser() {
+                    return Ok(());
+                }
+                let roles = snapshot.roles_of(principal, ip);
+                let names = snapshot.evaluator.role_names(&roles);
+                let cert = match (conn.tls, client_certificate_dn(conn)) {
+                    (false, _) => CertStatus::NoTls,
+                    (true, None) => CertStatus::NoCertificate,
+                    (true, Some(dn)) => CertStatus::NotAdmin(dn),
+                };
+                security
+                    .gate
+                    .check(principal.name(), &names, endpoint, method.as_str(), &cert)
+                    .map_err(Refusal::GateDenied)?;
+                let allowed = match admin {
+                    Admin::No => true,
+                    Admin::RestAdmin => security.is_rest_admin(
+                        snapshot,
+                        principal,
+                        &roles,
+                        endpoint.rest_admin_permission(),
+                    ),
+                    Admin::ConfigUpdate => {
+                        if security.settings.restapi.admin.enabled {
+                            security.is_rest_admin(
+                                snapshot,
+                                principal,
+                                &roles,
+                                Some("restapi:admin/config/update"),
+                            )
+                        } else {
+                            security
+                                .settings
+                                .unsupported
+                                .restapi
+                                .allow_securityconfig_modification
+                        }
+                    }
+                    Admin::Superuser => false,
+                };
+                if allowed {
+                    Ok(())
+                } else {
+                    Err(Refusal::AccessDenied)
+                }
+            }
+        }
+    }
+}
+
+fn add_deprecation_warning(response: &mut Response<Body>) {
+    response.headers_mut().insert(
+        http::header::WARNING,
+        http::HeaderValue::from_static(family::opensearch::LEGACY_WARNING),
+    );
+}
+
+/// Query parameters every OpenSearch route accepts (opensearch-py sends them).
+const COMMON_PARAMETERS: &[&str] = &["pretty", "filter_path", "error_trace", "human", "source"];
+
+/// The first query parameter the route does not read.
+fn unknown_parameter(query: Option<&str>, route_params: &[&str]) -> Option<String> {
+    query?
+        .split('&')
+        .filter(|kv| !kv.is_empty())
+        .map(|kv| kv.split_once('=').map_or(kv, |(k, _)| k))
+        .find(|k| !COMMON_PARAMETERS.contains(k) && !route_params.contains(k))
+        .map(|k| crate::ctx::percent_decode(k).unwrap_or_else(|| k.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unknown_parameter;
+
+    #[test]
+    fn unknown_query_parameters_are_found() {
+        assert_eq!(unknown_parameter(None, &[]), None);
+        assert_eq!(unknown_parameter(Some("pretty&filter_path=a"), &[]), None);
+        assert_eq!(
+            unknown_parameter(Some("filterBy=internal"), &["filterBy"]),
+            None
+        );
+        assert_eq!(
+            unknown_parameter(Some("pretty&aaaaa=bbbbb"), &["filterBy"]).as_deref(),
+            Some("aaaaa")
+        );
+        assert_eq!(
+            unknown_parameter(Some("a%5Bb=1"), &[]).as_deref(),
+            Some("a[b")
+        );
     }
 }

@@ -5,21 +5,29 @@
 //! against internal users through a cache, so bcrypt runs only on a miss.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::{Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use http::HeaderMap;
-use rbac_model::{InternalUser, PasswordHash, Principal, UserName};
+use rbac_model::{PasswordHash, Principal, SecurityConfig, UserName};
 use ring::digest::{SHA256, digest};
 use ring::hmac;
 use secrecy::{ExposeSecret, SecretString};
 use subtle::ConstantTimeEq;
 
-/// Backend roles that the demo role mapping maps to `all_access`. The
-/// identity issue replaces this with the stored role mappings.
-const ALL_ACCESS_BACKEND_ROLES: &[&str] = &["admin"];
+use crate::security::AuthFailures;
+
+/// The subject DN of the client's TLS certificate (the leaf), as the plugin
+/// prints it (RFC 2253/4514 order).
+pub(crate) fn client_certificate_dn(conn: &crate::api::ConnInfo) -> Option<String> {
+    use x509_cert::der::Decode;
+    let der = conn.peer_certificates.first()?;
+    let cert = x509_cert::Certificate::from_der(der).ok()?;
+    Some(cert.tbs_certificate().subject().to_string())
+}
 
 /// Upper bound of the Basic-auth cache; when full, expired entries go first,
 /// then everything (a flush costs one bcrypt per active user).
@@ -77,15 +85,36 @@ struct CacheEntry {
     expires: Instant,
 }
 
+/// What authentication made of a request's credentials.
+pub(crate) enum AuthOutcome {
+    /// No credentials.
+    Anonymous,
+    /// Authenticated.
+    Principal(Principal),
+    /// Credentials that do not authenticate (or a blocked user name).
+    Failed,
+    /// The client address is blocked by an `auth_failure_listeners` entry.
+    Blocked,
+}
+
+/// The cached logins, and a generation counted up by every flush: a login
+/// verified against a configuration older than the last flush is not cached
+/// (else a password changed while its bcrypt ran would keep working).
+#[derive(Default)]
+struct Cache {
+    entries: HashMap<[u8; 32], CacheEntry>,
+    generation: u64,
+}
+
 pub(crate) struct Authenticator {
     root_token_sha256: RwLock<Option<[u8; 32]>>,
-    users: RwLock<HashMap<String, InternalUser>>,
-    cache: Mutex<HashMap<[u8; 32], CacheEntry>>,
+    cache: Mutex<Cache>,
     cache_key: hmac::Key,
     ttl: Duration,
     /// A real bcrypt hash checked for unknown users, so that a miss costs the
     /// same time whether or not the user exists.
     decoy: PasswordHash,
+    pub(crate) failures: AuthFailures,
 }
 
 fn sha256(bytes: &[u8]) -> [u8; 32] {
@@ -96,18 +125,19 @@ fn sha256(bytes: &[u8]) -> [u8; 32] {
 }
 
 impl Authenticator {
+    /// `ttl` zero disables the cache (as `cache.ttl_minutes: 0`).
     pub(crate) fn new(ttl: Duration) -> Self {
         let rng = ring::rand::SystemRandom::new();
         Authenticator {
             root_token_sha256: RwLock::new(None),
-            users: RwLock::new(HashMap::new()),
-            cache: Mutex::new(HashMap::new()),
+            cache: Mutex::new(Cache::default()),
             cache_key: hmac::Key::generate(hmac::HMAC_SHA256, &rng).expect("system randomness"),
             ttl,
             decoy: PasswordHash::from_stored(
                 "$2y$12$R9h/cIPz0gi.URNNX3kh2OPST9/PgBkqquzi.Ss7KIUgO2t0jWMUW",
             )
             .expect("a well-formed bcrypt hash"),
+            failures: AuthFailures::default(),
         }
     }
 
@@ -122,25 +152,52 @@ impl Authenticator {
         sha256(token.expose_secret().as_bytes())
     }
 
-    pub(crate) fn set_user(&self, name: &str, user: InternalUser) {
-        self.users
-            .write()
+    /// The cache generation: read it before the configuration a login is
+    /// checked against, and pass it to [`Authenticator::authenticate`].
+    pub(crate) fn generation(&self) -> u64 {
+        self.cache
+            .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .insert(name.to_string(), user);
-        // Any change to a user invalidates every cached login.
-        self.flush_cache();
+            .generation
     }
 
+    /// Forgets every cached login (`DELETE P/cache`, any change to a user).
+    /// Call it after the new configuration is swapped in.
     pub(crate) fn flush_cache(&self) {
-        self.cache.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        cache.generation += 1;
+        cache.entries.clear();
     }
 
-    /// `Ok(None)` when there are no credentials; `Err(())` when they do not
-    /// authenticate.
-    pub(crate) async fn authenticate(&self, creds: Credentials) -> Result<Option<Principal>, ()> {
+    /// Forgets the cached logins of one user.
+    pub(crate) fn flush_user(&self, user: &str) {
+        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        cache.generation += 1;
+        cache.entries.retain(|_, e| e.principal.name() != user);
+    }
+
+    /// Checks the credentials against the root token and the internal users
+    /// of `config`, from the client at `ip`. `generation` was read (with
+    /// [`Authenticator::generation`]) before `config` was.
+    pub(crate) async fn authenticate(
+        &self,
+        creds: Credentials,
+        config: &SecurityConfig,
+        ip: Option<IpAddr>,
+        generation: u64,
+    ) -> AuthOutcome {
+        if matches!(creds, Credentials::None) {
+            return AuthOutcome::Anonymous;
+        }
+        if self.failures.ip_blocked(ip) {
+            return AuthOutcome::Blocked;
+        }
         match creds {
-            Credentials::None => Ok(None),
-            Credentials::Malformed => Err(()),
+            Credentials::None => AuthOutcome::Anonymous,
+            Credentials::Malformed => {
+                self.failures.record_failure(ip, None);
+                AuthOutcome::Failed
+            }
             Credentials::Token(token) => {
                 let presented = Self::token_sha256(&token);
                 let root = *self
@@ -148,72 +205,108 @@ impl Authenticator {
                     .read()
                     .unwrap_or_else(|p| p.into_inner());
                 match root {
-                    Some(root) if bool::from(root.ct_eq(&presented)) => Ok(Some(Principal::root())),
-                    _ => Err(()),
+                    Some(root) if bool::from(root.ct_eq(&presented)) => {
+                        AuthOutcome::Principal(Principal::root())
+                    }
+                    _ => {
+                        self.failures.record_failure(ip, None);
+                        AuthOutcome::Failed
+                    }
                 }
             }
-            Credentials::Basic { user, password } => self.basic(user, password).await.map(Some),
+            Credentials::Basic { user, password } => {
+                if self.failures.user_blocked(&user) {
+                    // The internal user database is skipped for a blocked name.
+                    self.failures.record_failure(ip, None);
+                    return AuthOutcome::Failed;
+                }
+                match self.basic(&user, password, config, generation).await {
+                    Some(p) => AuthOutcome::Principal(p),
+                    None => {
+                        self.failures.record_failure(ip, Some(&user));
+                        AuthOutcome::Failed
+                    }
+                }
+            }
         }
     }
 
-    async fn basic(&self, user: String, password: SecretString) -> Result<Principal, ()> {
-        let cache_key = {
-            let mut ctx = hmac::Context::with_key(&self.cache_key);
-            ctx.update(user.as_bytes());
-            ctx.update(&[0]);
-            ctx.update(password.expose_secret().as_bytes());
-            let tag = ctx.sign();
-            let key: [u8; 32] = tag.as_ref().try_into().map_err(|_| ())?;
-            key
-        };
+    fn cache_key(&self, user: &str, password: &SecretString) -> [u8; 32] {
+        let mut ctx = hmac::Context::with_key(&self.cache_key);
+        ctx.update(user.as_bytes());
+        ctx.update(&[0]);
+        ctx.update(password.expose_secret().as_bytes());
+        let mut key = [0u8; 32];
+        key.copy_from_slice(&ctx.sign().as_ref()[..32]);
+        key
+    }
+
+    async fn basic(
+        &self,
+        user: &str,
+        password: SecretString,
+        config: &SecurityConfig,
+        generation: u64,
+    ) -> Option<Principal> {
+        let cache_key = self.cache_key(user, &password);
         if let Some(entry) = self
             .cache
             .lock()
             .unwrap_or_else(|p| p.into_inner())
+            .entries
             .get(&cache_key)
             && entry.expires > Instant::now()
         {
-            return Ok(entry.principal.clone());
+            return Some(entry.principal.clone());
         }
-        let stored = self
-            .users
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&user)
-            .cloned();
-        let (hash, known) = match &stored {
-            Some(u) => (u.hash.clone(), true),
-            None => (self.decoy.clone(), false),
-        };
+        let stored = config.internal_users.get(user).cloned();
+        let hash = stored
+            .as_ref()
+            .and_then(|u| PasswordHash::from_stored(u.hash.clone()).ok());
+        let known = hash.is_some();
+        let hash = hash.unwrap_or_else(|| self.decoy.clone());
         let verified = tokio::task::spawn_blocking(move || hash.verify(&password))
             .await
             .unwrap_or(false);
         if !(verified && known) {
-            return Err(());
+            return None;
         }
-        let stored = stored.ok_or(())?;
-        let name = UserName::new(user).map_err(|_| ())?;
-        let superuser = stored
-            .backend_roles
-            .iter()
-            .any(|r| ALL_ACCESS_BACKEND_ROLES.contains(&r.as_str()));
-        let principal = Principal::internal_user(&name, stored.backend_roles.clone(), superuser);
-        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
-        if cache.len() >= CACHE_CAPACITY {
-            let now = Instant::now();
-            cache.retain(|_, e| e.expires > now);
-            if cache.len() >= CACHE_CAPACITY {
-                cache.clear();
-            }
-        }
-        cache.insert(
-            cache_key,
-            CacheEntry {
-                principal: principal.clone(),
-                expires: Instant::now() + self.ttl,
-            },
+        let stored = stored?;
+        let name = UserName::new(user).ok()?;
+        let principal = Principal::internal_user(
+            &name,
+            stored.backend_roles.clone(),
+            stored.opendistro_security_roles.clone(),
+            stored
+                .attributes
+                .keys()
+                .map(|k| format!("attr.internal.{k}"))
+                .collect(),
         );
-        Ok(principal)
+        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        if !self.ttl.is_zero() && cache.generation == generation {
+            let cache = &mut cache.entries;
+            if cache.len() >= CACHE_CAPACITY {
+                let now = Instant::now();
+                cache.retain(|_, e| e.expires > now);
+                if cache.len() >= CACHE_CAPACITY {
+                    cache.clear();
+                }
+            }
+            cache.insert(
+                cache_key,
+                CacheEntry {
+                    principal: principal.clone(),
+                    expires: Instant::now() + self.ttl,
+                },
+            );
+        }
+        Some(principal)
+    }
+
+    #[cfg(test)]
+    fn cached(&self) -> usize {
+        self.cache.lock().unwrap().entries.len()
     }
 }
 
@@ -267,46 +360,71 @@ mod tests {
     #[tokio::test(flavor = "multi_thread")]
     async fn tokens_and_cached_basic_logins() {
         let auth = Authenticator::new(Duration::from_secs(60));
+        let config = SecurityConfig::default();
         let token = SecretString::from("root-token".to_string());
         auth.set_root_token_sha256(Authenticator::token_sha256(&token));
-        assert!(
-            auth.authenticate(Credentials::Token(token))
-                .await
-                .unwrap()
-                .unwrap()
-                .is_superuser()
-        );
-        assert!(
-            auth.authenticate(Credentials::Token("nope".to_string().into()))
-                .await
-                .is_err()
-        );
+        assert!(matches!(
+            auth.authenticate(Credentials::Token(token), &config, None, 0).await,
+            AuthOutcome::Principal(p) if p.is_superuser()
+        ));
+        assert!(matches!(
+            auth.authenticate(
+                Credentials::Token("nope".to_string().into()),
+                &config,
+                None,
+                0
+            )
+            .await,
+            AuthOutcome::Failed
+        ));
 
+        let mut config = SecurityConfig::default();
         let pw = SecretString::from("pw".to_string());
-        auth.set_user(
-            "admin",
-            InternalUser {
-                hash: PasswordHash::create(&pw, 4).unwrap(),
+        config.internal_users.insert(
+            "admin".into(),
+            rbac_model::InternalUser {
+                hash: PasswordHash::create(&pw, 4)
+                    .unwrap()
+                    .as_stored()
+                    .to_string(),
                 backend_roles: vec!["admin".into()],
                 reserved: true,
-                description: String::new(),
+                ..Default::default()
             },
         );
         let basic = |p: &str| Credentials::Basic {
             user: "admin".into(),
             password: p.to_string().into(),
         };
-        let p = auth.authenticate(basic("pw")).await.unwrap().unwrap();
-        assert!(p.is_superuser());
-        assert_eq!(auth.cache.lock().unwrap().len(), 1);
-        assert!(auth.authenticate(basic("wrong")).await.is_err());
-        assert!(
-            auth.authenticate(Credentials::Basic {
-                user: "ghost".into(),
-                password: "pw".to_string().into()
-            })
-            .await
-            .is_err()
-        );
+        match auth.authenticate(basic("pw"), &config, None, 0).await {
+            AuthOutcome::Principal(p) => assert_eq!(p.backend_roles(), ["admin".to_string()]),
+            _ => panic!("expected a principal"),
+        }
+        assert_eq!(auth.cached(), 1);
+        assert!(matches!(
+            auth.authenticate(basic("wrong"), &config, None, 0).await,
+            AuthOutcome::Failed
+        ));
+        assert!(matches!(
+            auth.authenticate(
+                Credentials::Basic {
+                    user: "ghost".into(),
+                    password: "pw".to_string().into()
+                },
+                &config,
+                None,
+                0
+            )
+            .await,
+            AuthOutcome::Failed
+        ));
+        auth.flush_cache();
+        assert_eq!(auth.cached(), 0);
+        // A login checked against the configuration before a flush is not cached.
+        assert!(matches!(
+            auth.authenticate(basic("pw"), &config, None, 0).await,
+            AuthOutcome::Principal(_)
+        ));
+        assert_eq!(auth.cached(), 0);
     }
 }

@@ -26,8 +26,9 @@ mod handlers;
 pub mod openapi;
 mod route;
 mod router;
+mod security;
 mod state;
 
 pub use api::{Api, ApiConfig, ConnInfo, Services};
 pub use error::Error;
-pub use route::{Family, Permission, RouteInfo, routes};
+pub use route::{Admin, Family, Permission, RouteInfo, routes};

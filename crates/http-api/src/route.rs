@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use http::Method;
+use rbac_model::Endpoint;
 use serde::Serialize;
 
 use crate::ctx::{Ctx, HandlerFuture};
@@ -32,8 +33,47 @@ pub enum Permission {
     /// Any authenticated caller.
     Authenticated,
     /// A cluster action a role can grant in `cluster_permissions`; the root
-    /// token and `all_access` hold every one.
+    /// token, the admin certificate and `all_access` hold every one.
     Cluster(&'static str),
+    /// An endpoint of the OpenSearch security REST API: the REST-API gate
+    /// for the endpoint (`restapi.roles_enabled`, `endpoints_disabled`),
+    /// then what `Admin` asks for on top.
+    SecurityApi(Endpoint, Admin),
+}
+
+/// What a security REST API route asks for beyond the gate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Admin {
+    /// Nothing more.
+    No,
+    /// REST admin for the endpoint: the admin certificate, or (with
+    /// `restapi.admin.enabled`) the endpoint's `restapi:admin/*` permission.
+    RestAdmin,
+    /// `PUT`/`PATCH P/securityconfig`: REST admin for `restapi:admin/config/update`
+    /// when `restapi.admin.enabled`, else `allow_securityconfig_modification`.
+    ConfigUpdate,
+    /// The admin certificate or the root token only (keyward's securityadmin).
+    Superuser,
+}
+
+/// The name of the REST-API gate of an endpoint, as documents show it.
+fn gate_name(endpoint: Endpoint) -> &'static str {
+    match endpoint {
+        Endpoint::Account => "restapi:gate/ACCOUNT",
+        Endpoint::ActionGroups => "restapi:gate/ACTIONGROUPS",
+        Endpoint::Allowlist => "restapi:gate/ALLOWLIST",
+        Endpoint::Cache => "restapi:gate/CACHE",
+        Endpoint::Config => "restapi:gate/CONFIG",
+        Endpoint::InternalUsers => "restapi:gate/INTERNALUSERS",
+        Endpoint::NodesDn => "restapi:gate/NODESDN",
+        Endpoint::PermissionsInfo => "restapi:gate/PERMISSIONSINFO",
+        Endpoint::Roles => "restapi:gate/ROLES",
+        Endpoint::RolesMapping => "restapi:gate/ROLESMAPPING",
+        Endpoint::Tenants => "restapi:gate/TENANTS",
+        Endpoint::Audit => "restapi:gate/AUDIT",
+        Endpoint::Ssl => "restapi:gate/SSL",
+        _ => "restapi:gate",
+    }
 }
 
 impl Permission {
@@ -44,6 +84,12 @@ impl Permission {
             Permission::Open => "open",
             Permission::Authenticated => "authenticated",
             Permission::Cluster(action) => action,
+            Permission::SecurityApi(endpoint, Admin::No) => gate_name(*endpoint),
+            Permission::SecurityApi(endpoint, Admin::RestAdmin) => endpoint
+                .rest_admin_permission()
+                .unwrap_or_else(|| gate_name(*endpoint)),
+            Permission::SecurityApi(_, Admin::ConfigUpdate) => "restapi:admin/config/update",
+            Permission::SecurityApi(_, Admin::Superuser) => "superuser",
         }
     }
 }
@@ -60,7 +106,18 @@ pub(crate) struct Route {
     pub(crate) summary: &'static str,
     /// Set on the legacy aliases that answer with a deprecation warning.
     pub(crate) deprecated: bool,
+    /// Query parameters the route reads (OpenSearch routes refuse others).
+    pub(crate) query: &'static [&'static str],
+    /// A setting that must be on for the route to exist.
+    pub(crate) feature: Option<Feature>,
     pub(crate) handler: Handler,
+}
+
+/// Settings that switch routes on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Feature {
+    /// `nodes_dn_dynamic_config_enabled`.
+    NodesDn,
 }
 
 /// A read-only view of one route, for documents and tests.
@@ -95,7 +152,7 @@ pub fn routes() -> Vec<RouteInfo> {
         .collect()
 }
 
-fn handler<F, Fut>(f: F) -> Handler
+pub(crate) fn handler<F, Fut>(f: F) -> Handler
 where
     F: Fn(Ctx) -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = http::Response<crate::ctx::Body>> + Send + 'static,
@@ -103,13 +160,40 @@ where
     Arc::new(move |ctx| Box::pin(f(ctx)))
 }
 
-const GET: &[Method] = &[Method::GET];
+pub(crate) const GET: &[Method] = &[Method::GET];
 const GET_HEAD: &[Method] = &[Method::GET, Method::HEAD];
-const GET_POST: &[Method] = &[Method::GET, Method::POST];
+pub(crate) const GET_POST: &[Method] = &[Method::GET, Method::POST];
 const POST: &[Method] = &[Method::POST];
 
 /// The cluster action that rotates the encryption-at-rest user keys.
 pub(crate) const ENCRYPTION_ROTATE: &str = "cluster:admin/keyward/encryption/rotate";
+
+/// Every keyward cluster action of DESIGN.md and every `restapi:admin/*`
+/// permission: the evaluator precomputes its answer for each of them. The
+/// routes of the TLS, log-level and secret-key issues take their names from
+/// this list.
+pub(crate) const KNOWN_ACTIONS: &[&str] = &[
+    ENCRYPTION_ROTATE,
+    "cluster:monitor/keyward/tls",
+    "cluster:admin/keyward/tls/reload",
+    "cluster:admin/keyward/log/level",
+    "cluster:admin/keyward/secrets/keys/rotate",
+    "cluster:admin/keyward/secrets/keys/inactive",
+    "cluster:admin/keyward/secrets/read",
+    "cluster:admin/keyward/secrets/write",
+    crate::handlers::security::WHOAMI_PROTECTED,
+    "restapi:admin/actiongroups",
+    "restapi:admin/allowlist",
+    "restapi:admin/config/update",
+    "restapi:admin/internalusers",
+    "restapi:admin/nodesdn",
+    "restapi:admin/ratelimiters",
+    "restapi:admin/roles",
+    "restapi:admin/rolesmapping",
+    "restapi:admin/ssl/certs/info",
+    "restapi:admin/ssl/certs/reload",
+    "restapi:admin/tenants",
+];
 
 /// Builds the table. Every route is listed once; aliases (`/_db/{db}/...`,
 /// `/_opendistro/...`) are generated here so the list stays the one truth.
@@ -134,6 +218,8 @@ pub(crate) fn table() -> Vec<Route> {
         "Health of the security plugin: {\"message\":null,\"mode\":\"strict\",\"status\":\"UP\"}",
         handler(handlers::health::opensearch),
     );
+    t.with_query(&["mode"]);
+    crate::handlers::security::routes(&mut t);
 
     // ArangoDB
     t.add_arango(POST, "/_admin/server/encryption", Permission::Cluster(ENCRYPTION_ROTATE),
@@ -151,8 +237,10 @@ pub(crate) fn table() -> Vec<Route> {
 }
 
 #[derive(Default)]
-struct Table {
+pub(crate) struct Table {
     routes: Vec<Route>,
+    /// How many routes the last `add*` call pushed (for `with_*`).
+    last: usize,
 }
 
 impl Table {
@@ -174,11 +262,13 @@ impl Table {
             permission,
             summary,
             deprecated,
+            query: &[],
+            feature: None,
             handler,
         });
     }
 
-    fn add(
+    pub(crate) fn add(
         &mut self,
         family: Family,
         methods: &'static [Method],
@@ -196,11 +286,12 @@ impl Table {
             false,
             handler,
         );
+        self.last = 1;
     }
 
     /// A plugin route under `/_plugins/_security` and its deprecated
     /// `/_opendistro/_security` alias.
-    fn add_opensearch(
+    pub(crate) fn add_opensearch(
         &mut self,
         methods: &'static [Method],
         suffix: &str,
@@ -226,6 +317,44 @@ impl Table {
             true,
             handler,
         );
+        self.last = 2;
+    }
+
+    /// A plugin route that exists under `/_plugins/_security` only.
+    pub(crate) fn add_plugins_only(
+        &mut self,
+        methods: &'static [Method],
+        suffix: &str,
+        permission: Permission,
+        summary: &'static str,
+        handler: Handler,
+    ) {
+        self.push(
+            Family::OpenSearch,
+            methods,
+            format!("/_plugins/_security{suffix}"),
+            permission,
+            summary,
+            false,
+            handler,
+        );
+        self.last = 1;
+    }
+
+    /// The query parameters the routes just added read.
+    pub(crate) fn with_query(&mut self, query: &'static [&'static str]) {
+        let n = self.routes.len();
+        for r in &mut self.routes[n - self.last..] {
+            r.query = query;
+        }
+    }
+
+    /// The setting the routes just added need.
+    pub(crate) fn with_feature(&mut self, feature: Feature) {
+        let n = self.routes.len();
+        for r in &mut self.routes[n - self.last..] {
+            r.feature = Some(feature);
+        }
     }
 
     /// An ArangoDB route, reachable as is (database `_system`) and under
@@ -256,5 +385,6 @@ impl Table {
             false,
             handler,
         );
+        self.last = 2;
     }
 }

@@ -8,6 +8,7 @@ use tls_inventory::ReloadableTls;
 
 use crate::api::ApiConfig;
 use crate::auth::Authenticator;
+use crate::security::Security;
 
 pub(crate) const CLUSTER_PATH: &str = "sys/cluster";
 
@@ -23,6 +24,7 @@ pub(crate) struct State {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) config: ApiConfig,
     pub(crate) auth: Authenticator,
+    pub(crate) security: Security,
     pub(crate) cluster: ClusterInfo,
     #[allow(dead_code)] // the TLS issue serves its inventory from it
     pub(crate) tls: Option<Arc<ReloadableTls>>,

@@ -23,11 +23,24 @@ impl PasswordHash {
     /// Hashes `password` with bcrypt at `cost`, written as `$2y$`. Slow by
     /// design: call it off the async workers.
     pub fn create(password: &SecretString, cost: u32) -> Result<Self, Error> {
+        Self::create_with_minor(password, cost, "Y")
+    }
+
+    /// Hashes with bcrypt at `cost`, written with the minor version `A`,
+    /// `B` or `Y` (`plugins.security.password.hashing.bcrypt.minor`).
+    pub fn create_with_minor(
+        password: &SecretString,
+        cost: u32,
+        minor: &str,
+    ) -> Result<Self, Error> {
+        let version = match minor.to_ascii_uppercase().as_str() {
+            "A" => bcrypt::Version::TwoA,
+            "B" => bcrypt::Version::TwoB,
+            _ => bcrypt::Version::TwoY,
+        };
         let parts = bcrypt::hash_with_result(password.expose_secret(), cost)
             .map_err(|e| Error::Hashing(e.to_string()))?;
-        Ok(PasswordHash(
-            parts.format_for_version(bcrypt::Version::TwoY),
-        ))
+        Ok(PasswordHash(parts.format_for_version(version)))
     }
 
     /// A hash given as text (for example from `internal_users.yml`).

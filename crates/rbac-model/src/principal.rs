@@ -49,10 +49,12 @@ impl fmt::Display for UserName {
 /// How a principal authenticated.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PrincipalKind {
-    /// The root token.
+    /// The root token: a superuser.
     RootToken,
     /// An internal user with HTTP Basic.
     InternalUser,
+    /// A TLS client certificate whose DN is an admin DN: a superuser.
+    AdminCertificate,
 }
 
 /// An authenticated caller.
@@ -61,27 +63,47 @@ pub struct Principal {
     name: String,
     kind: PrincipalKind,
     backend_roles: Vec<String>,
-    superuser: bool,
+    direct_roles: Vec<String>,
+    attribute_names: Vec<String>,
 }
 
 impl Principal {
-    /// The holder of the root token: a superuser.
+    /// The holder of the root token.
     pub fn root() -> Self {
         Principal {
             name: "root".into(),
             kind: PrincipalKind::RootToken,
             backend_roles: Vec::new(),
-            superuser: true,
+            direct_roles: Vec::new(),
+            attribute_names: Vec::new(),
         }
     }
 
-    /// An internal user.
-    pub fn internal_user(name: &UserName, backend_roles: Vec<String>, superuser: bool) -> Self {
+    /// The holder of an admin certificate, named by its subject DN.
+    pub fn admin_certificate(dn: &str) -> Self {
+        Principal {
+            name: dn.to_string(),
+            kind: PrincipalKind::AdminCertificate,
+            backend_roles: Vec::new(),
+            direct_roles: Vec::new(),
+            attribute_names: Vec::new(),
+        }
+    }
+
+    /// An internal user, with its backend roles, directly given security
+    /// roles and attribute names.
+    pub fn internal_user(
+        name: &UserName,
+        backend_roles: Vec<String>,
+        direct_roles: Vec<String>,
+        attribute_names: Vec<String>,
+    ) -> Self {
         Principal {
             name: name.as_str().to_string(),
             kind: PrincipalKind::InternalUser,
             backend_roles,
-            superuser,
+            direct_roles,
+            attribute_names,
         }
     }
 
@@ -100,8 +122,22 @@ impl Principal {
         &self.backend_roles
     }
 
-    /// True for the root token and users mapped to `all_access`.
+    /// Security roles given directly (`opendistro_security_roles`).
+    pub fn direct_roles(&self) -> &[String] {
+        &self.direct_roles
+    }
+
+    /// The names of its attributes, as the plugin shows them (`attr.internal.<key>`).
+    pub fn attribute_names(&self) -> &[String] {
+        &self.attribute_names
+    }
+
+    /// True for the root token and the admin certificate: they bypass every
+    /// privilege check.
     pub fn is_superuser(&self) -> bool {
-        self.superuser
+        matches!(
+            self.kind,
+            PrincipalKind::RootToken | PrincipalKind::AdminCertificate
+        )
     }
 }

@@ -107,7 +107,19 @@ pub(crate) fn refuse(refusal: Refusal) -> http::Response<Body> {
             METHOD_NOT_ALLOWED,
             "method not supported",
         ),
-        Refusal::Unauthenticated => ArangoError::new(
+        Refusal::GateDenied(reason) => ArangoError::new(StatusCode::FORBIDDEN, FORBIDDEN, reason),
+        Refusal::AccessDenied => ArangoError::new(StatusCode::FORBIDDEN, FORBIDDEN, "forbidden"),
+        Refusal::NotAllowlisted { method, path } => ArangoError::new(
+            StatusCode::FORBIDDEN,
+            FORBIDDEN,
+            format!("{method} {path} API not allowlisted"),
+        ),
+        Refusal::UnknownParameter { param, .. } => ArangoError::new(
+            StatusCode::BAD_REQUEST,
+            BAD_PARAMETER,
+            format!("unknown parameter {param}"),
+        ),
+        Refusal::Unauthenticated | Refusal::Blocked => ArangoError::new(
             StatusCode::UNAUTHORIZED,
             FORBIDDEN,
             "not authorized to execute this request",

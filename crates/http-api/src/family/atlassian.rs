@@ -49,7 +49,19 @@ pub(crate) fn refuse(refusal: Refusal) -> http::Response<Body> {
                 ),
             )
         }
-        Refusal::Unauthenticated => message(
+        Refusal::GateDenied(reason) => message(StatusCode::FORBIDDEN, "FORBIDDEN", &reason),
+        Refusal::AccessDenied => message(StatusCode::FORBIDDEN, "FORBIDDEN", "Access denied"),
+        Refusal::NotAllowlisted { method, path } => message(
+            StatusCode::FORBIDDEN,
+            "FORBIDDEN",
+            &format!("{method} {path} API not allowlisted"),
+        ),
+        Refusal::UnknownParameter { param, .. } => message(
+            StatusCode::BAD_REQUEST,
+            "BAD_REQUEST",
+            &format!("unknown parameter {param}"),
+        ),
+        Refusal::Unauthenticated | Refusal::Blocked => message(
             StatusCode::UNAUTHORIZED,
             "UNAUTHORIZED",
             "authentication required: send HTTP Basic credentials or a token",

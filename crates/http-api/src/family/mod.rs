@@ -34,6 +34,17 @@ pub(crate) enum Refusal {
     },
     /// The body is larger than the limit.
     TooLarge { limit: usize },
+    /// The security REST API's gate refused (the reason follows
+    /// `No permission to access REST API: `).
+    GateDenied(String),
+    /// The route needs REST admin (or the admin certificate).
+    AccessDenied,
+    /// The allowlist is on and does not list this method and path.
+    NotAllowlisted { method: Method, path: String },
+    /// The client address is blocked by an auth failure listener.
+    Blocked,
+    /// A query parameter the route does not read.
+    UnknownParameter { path: String, param: String },
     /// The body could not be read from the connection.
     BadBody(String),
 }

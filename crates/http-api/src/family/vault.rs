@@ -140,7 +140,13 @@ pub(crate) fn refuse(refusal: Refusal) -> http::Response<Body> {
         Refusal::MethodNotAllowed { .. } => {
             VaultError::wrapped(StatusCode::METHOD_NOT_ALLOWED, "unsupported operation")
         }
-        Refusal::Unauthenticated => VaultError::permission_denied(),
+        Refusal::Unauthenticated | Refusal::Blocked => VaultError::permission_denied(),
+        Refusal::GateDenied(_) | Refusal::AccessDenied | Refusal::NotAllowlisted { .. } => {
+            VaultError::wrapped(StatusCode::FORBIDDEN, "permission denied")
+        }
+        Refusal::UnknownParameter { param, .. } => {
+            VaultError::bad_request(format!("unknown parameter {param}"))
+        }
         Refusal::Forbidden { .. } => {
             VaultError::wrapped(StatusCode::FORBIDDEN, "permission denied")
         }

@@ -39,11 +39,21 @@ pub(crate) async fn vault(ctx: Ctx) -> http::Response<Body> {
     )
 }
 
-/// `GET /_plugins/_security/health`.
-pub(crate) async fn opensearch(_ctx: Ctx) -> http::Response<Body> {
+/// `GET /_plugins/_security/health`: `mode` echoes `?mode=` (`strict` by
+/// default); keyward is initialised whenever it answers.
+pub(crate) async fn opensearch(ctx: Ctx) -> http::Response<Body> {
+    let mode = crate::handlers::security::query(&ctx, "mode")
+        .filter(|m| *m == "lenient")
+        .unwrap_or("strict");
+    let ttl = ctx.state.security.settings.cache.ttl_minutes;
     crate::family::json_response(
         StatusCode::OK,
         opensearch::CONTENT_TYPE,
-        &serde_json::json!({"message": null, "mode": "strict", "status": "UP"}),
+        &serde_json::json!({
+            "message": null,
+            "mode": mode,
+            "status": "UP",
+            "settings": {"plugins.security.cache.ttl_minutes": ttl},
+        }),
     )
 }

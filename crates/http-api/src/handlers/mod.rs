@@ -4,3 +4,4 @@
 
 pub(crate) mod encryption;
 pub(crate) mod health;
+pub(crate) mod security;
