@@ -16,10 +16,12 @@ use crate::Error;
 use crate::auth::{Authenticator, Credentials};
 use crate::body::read_limited;
 use crate::ctx::{Body, Ctx};
+use crate::family::vault::VaultError;
 use crate::family::{self, Refusal};
-use crate::route::{Family, Permission, table};
+use crate::route::{Family, Permission, list_method, table};
 use crate::router::{Match, Router};
 use crate::state::{CLUSTER_PATH, ClusterInfo, State};
+use crate::vault::mounts::{Mount, Mounts};
 
 const ROOT_TOKEN_PATH: &str = "sys/token/root";
 const USERS_PREFIX: &str = "security/internalusers/";
@@ -128,12 +130,14 @@ impl Api {
             let user: InternalUser = record(&path, &bytes)?;
             auth.set_user(&path[USERS_PREFIX.len()..], user);
         }
+        let mounts = Mounts::open(barrier.clone(), services.clock.clone()).await?;
         let state = State {
             barrier,
             clock: services.clock,
             config,
             auth,
             cluster,
+            mounts,
             tls: services.tls,
         };
         Ok(Api {
@@ -188,6 +192,47 @@ impl Api {
         Ok(())
     }
 
+    /// Mounts the transit engine at `path` unless something is mounted
+    /// there (dev mode's `transit/`).
+    pub async fn ensure_transit_mount(&self, path: &str, description: &str) -> Result<(), Error> {
+        if self.state.mounts.get(path).is_some() {
+            return Ok(());
+        }
+        self.state
+            .mounts
+            .mount(path, Some("transit"), description)
+            .await
+            .map_err(|e| Error::Record {
+                path: format!("sys/mounts/{path}"),
+                reason: e.to_string(),
+            })
+    }
+
+    /// Rotates, on every transit mount, the keys whose auto-rotation period
+    /// has passed at `now`. The server calls it every minute; the decision
+    /// uses stored creation times, so it is right across restarts. Returns
+    /// the number of keys rotated; failures are logged.
+    pub async fn rotate_due_keys(&self, now: keyring_core::Timestamp) -> usize {
+        let mut rotated = 0;
+        for (mount, outcome) in self.state.mounts.rotate_due(now).await {
+            match outcome {
+                Ok(report) => {
+                    for (name, version) in &report.rotated {
+                        tracing::info!(target: "keyward::transit", mount = %mount, key = %name, version, "auto-rotated");
+                    }
+                    for (name, e) in &report.failed {
+                        tracing::error!(target: "keyward::transit", mount = %mount, key = %name, error = %e, "auto-rotation failed");
+                    }
+                    rotated += report.rotated.len();
+                }
+                Err(e) => {
+                    tracing::error!(target: "keyward::transit", mount = %mount, error = %e, "auto-rotation pass failed");
+                }
+            }
+        }
+        rotated
+    }
+
     /// Answers one request. Never fails: every failure is a response in the
     /// shape of the route's API family.
     pub async fn handle<B>(&self, req: Request<B>, conn: ConnInfo) -> Response<Body>
@@ -215,24 +260,87 @@ impl Api {
         B: http_body::Body<Data = Bytes> + Send,
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
-        let (parts, body) = req.into_parts();
+        let (mut parts, body) = req.into_parts();
         let path = parts.uri.path().to_string();
+        // Vault's `GET ?list=true` is the LIST verb.
+        if parts.method == Method::GET && path.starts_with("/v1/") {
+            match list_flag(parts.uri.query()) {
+                Ok(true) => parts.method = list_method(),
+                Ok(false) => {}
+                Err(()) => {
+                    let e = VaultError {
+                        status: http::StatusCode::BAD_REQUEST,
+                        errors: Vec::new(),
+                    };
+                    return (e.into_response(), Family::Vault);
+                }
+            }
+        }
         let method = parts.method.clone();
-        let (route, params) = match self.router.find(&method, &path) {
+        let mut mount: Option<Arc<Mount>> = None;
+        let mut found = self.router.find(&method, &path);
+        if let Match::NotFound {
+            family: Family::Vault,
+        } = found
+            && let Some(rest) = path.strip_prefix("/v1/")
+            && let Some((m, after)) = self.state.mounts.find(rest)
+        {
+            found = match self.router.find_mounted(&method, &format!("/{after}")) {
+                // No route of the engine: Vault's "unsupported path".
+                Match::NotFound { .. } => Match::NotFound {
+                    family: Family::Vault,
+                },
+                other => other,
+            };
+            mount = Some(m);
+        }
+        let family = match &found {
+            Match::Route { route, .. } => route.family,
+            Match::NotFound { family } | Match::MethodNotAllowed { family, .. } => *family,
+        };
+        let open =
+            matches!(&found, Match::Route { route, .. } if route.permission == Permission::Open);
+
+        // An announced body over the limit is refused before it is read.
+        let limit = self.state.config.max_body_bytes;
+        let announced = parts
+            .headers
+            .get(http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if announced.is_some_and(|n| n > limit as u64) {
+            return (family::refuse(family, Refusal::TooLarge { limit }), family);
+        }
+
+        // Vault checks the token and the ACL before routing: without them
+        // even an unknown path is "permission denied".
+        let mut principal = None;
+        if family == Family::Vault && !open {
+            match self
+                .state
+                .auth
+                .authenticate(Credentials::from_headers(&parts.headers))
+                .await
+            {
+                Ok(Some(p)) if p.is_superuser() => principal = Some(p),
+                Ok(Some(p)) => {
+                    let refusal = Refusal::Forbidden {
+                        user: p.name().to_string(),
+                        permission: Permission::VaultAcl.as_str(),
+                    };
+                    return (family::refuse(family, refusal), family);
+                }
+                Ok(None) | Err(()) => {
+                    return (family::refuse(family, Refusal::Unauthenticated), family);
+                }
+            }
+        }
+
+        let (route, params) = match found {
             Match::Route { route, params } => (route, params),
             Match::NotFound { family } => {
-                // Vault checks the token before routing: without a valid one
-                // even an unknown path is "permission denied".
-                if family == Family::Vault
-                    && !matches!(
-                        self.state
-                            .auth
-                            .authenticate(Credentials::from_headers(&parts.headers))
-                            .await,
-                        Ok(Some(_))
-                    )
-                {
-                    return (family::refuse(family, Refusal::Unauthenticated), family);
+                if family == Family::Vault && mount.is_some() {
+                    return (VaultError::unsupported_path().into_response(), family);
                 }
                 return (
                     family::refuse(family, Refusal::NotFound { path, method }),
@@ -253,42 +361,33 @@ impl Api {
                 );
             }
         };
-        let family = route.family;
 
-        // An announced body over the limit is refused before it is read.
-        let limit = self.state.config.max_body_bytes;
-        let announced = parts
-            .headers
-            .get(http::header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<u64>().ok());
-        if announced.is_some_and(|n| n > limit as u64) {
-            return (family::refuse(family, Refusal::TooLarge { limit }), family);
-        }
-
-        let principal = if route.permission == Permission::Open {
-            None
-        } else {
+        if principal.is_none() && route.permission != Permission::Open {
             match self
                 .state
                 .auth
                 .authenticate(Credentials::from_headers(&parts.headers))
                 .await
             {
-                Ok(Some(p)) => Some(p),
+                Ok(Some(p)) => principal = Some(p),
                 Ok(None) | Err(()) => {
                     return (family::refuse(family, Refusal::Unauthenticated), family);
                 }
             }
-        };
-        if let (Some(p), Permission::Cluster(action)) = (&principal, route.permission)
-            && !p.is_superuser()
-        {
-            let refusal = Refusal::Forbidden {
-                user: p.name().to_string(),
-                permission: action,
+        }
+        if let Some(p) = &principal {
+            let denied = match route.permission {
+                Permission::Cluster(action) if !p.is_superuser() => Some(action),
+                Permission::VaultAcl if !p.is_superuser() => Some(Permission::VaultAcl.as_str()),
+                _ => None,
             };
-            return (family::refuse(family, refusal), family);
+            if let Some(permission) = denied {
+                let refusal = Refusal::Forbidden {
+                    user: p.name().to_string(),
+                    permission,
+                };
+                return (family::refuse(family, refusal), family);
+            }
         }
 
         let body = match read_limited(body, limit).await {
@@ -305,6 +404,7 @@ impl Api {
             principal,
             conn,
             request_id: uuid::Uuid::new_v4().to_string(),
+            mount,
         };
         let mut response = (route.handler)(ctx).await;
         if route.deprecated {
@@ -317,5 +417,21 @@ impl Api {
             *response.body_mut() = Body::default();
         }
         (response, family)
+    }
+}
+
+/// The `list` query parameter: absent or false is a read, true a list, and
+/// anything that is not a Go bool is refused (400 with no message, as Vault).
+fn list_flag(query: Option<&str>) -> Result<bool, ()> {
+    let Some(query) = query else {
+        return Ok(false);
+    };
+    match crate::vault::request::parse_urlencoded(query)
+        .into_iter()
+        .find(|(k, _)| k == "list")
+    {
+        None => Ok(false),
+        Some((_, v)) if v.is_empty() => Ok(false),
+        Some((_, v)) => crate::vault::goparse::parse_bool(&v).ok_or(()),
     }
 }

@@ -27,6 +27,7 @@ pub mod openapi;
 mod route;
 mod router;
 mod state;
+mod vault;
 
 pub use api::{Api, ApiConfig, ConnInfo, Services};
 pub use error::Error;

@@ -8,6 +8,7 @@ use tls_inventory::ReloadableTls;
 
 use crate::api::ApiConfig;
 use crate::auth::Authenticator;
+use crate::vault::mounts::Mounts;
 
 pub(crate) const CLUSTER_PATH: &str = "sys/cluster";
 
@@ -24,6 +25,7 @@ pub(crate) struct State {
     pub(crate) config: ApiConfig,
     pub(crate) auth: Authenticator,
     pub(crate) cluster: ClusterInfo,
+    pub(crate) mounts: Mounts,
     #[allow(dead_code)] // the TLS issue serves its inventory from it
     pub(crate) tls: Option<Arc<ReloadableTls>>,
 }

@@ -252,6 +252,9 @@ pub enum Error {
     /// type instead of the name; the text is copied as it is.
     #[error("unsupported algorithm '\\x00'")]
     UnsupportedHmacAlgorithm,
+    /// `none` as an HMAC algorithm.
+    #[error("algorithm cannot be none")]
+    HmacAlgorithmNone,
     /// Bad base64 in an HMAC or hash input.
     #[error("unable to decode input as base64: {0}")]
     InputBase64(String),

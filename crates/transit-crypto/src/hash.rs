@@ -53,6 +53,9 @@ impl HashAlgorithm {
 
     /// An algorithm for HMAC (SHA-1 included, as in Vault; `none` refused).
     pub fn for_hmac(name: &str) -> Result<HashAlgorithm, Error> {
+        if name == "none" {
+            return Err(Error::HmacAlgorithmNone);
+        }
         Self::NAMED
             .iter()
             .find(|(n, _)| *n == name)
@@ -212,7 +215,15 @@ mod tests {
         );
         assert_eq!(
             HashAlgorithm::for_hmac("none").unwrap_err().to_string(),
+            "algorithm cannot be none"
+        );
+        assert_eq!(
+            HashAlgorithm::for_hmac("bogus").unwrap_err().to_string(),
             "unsupported algorithm '\\x00'"
+        );
+        assert_eq!(
+            HashAlgorithm::for_hash("none").unwrap_err().to_string(),
+            "unsupported algorithm none"
         );
         assert_eq!(HashAlgorithm::Sha3_384.as_str(), "sha3-384");
     }

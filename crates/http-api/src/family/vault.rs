@@ -44,6 +44,34 @@ impl VaultError {
         Self::new(status, format!("1 error occurred:\n\t* {message}\n\n"))
     }
 
+    /// 404 with no message, as Vault answers a read of nothing.
+    pub(crate) fn not_found_empty() -> Self {
+        VaultError {
+            status: StatusCode::NOT_FOUND,
+            errors: Vec::new(),
+        }
+    }
+
+    /// 404 for a path no route of a mount matches.
+    pub(crate) fn unsupported_path() -> Self {
+        Self::wrapped(StatusCode::NOT_FOUND, "unsupported path")
+    }
+
+    /// A transit engine error: the caller's mistakes are 400 with Vault's
+    /// text (also those Vault answers with 500), a missing key on a read is
+    /// 404 with no message, and failures of the server are 500.
+    pub(crate) fn from_transit(e: &transit_crypto::Error) -> Self {
+        use transit_crypto::ErrorKind;
+        match e.kind() {
+            ErrorKind::Invalid | ErrorKind::InvalidVault500 => Self::bad_request(e.to_string()),
+            ErrorKind::NotFound => Self::not_found_empty(),
+            ErrorKind::Internal => {
+                tracing::error!(target: "keyward::transit", error = %e, "transit engine failure");
+                Self::wrapped(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string())
+            }
+        }
+    }
+
     pub(crate) fn into_response(self) -> http::Response<Body> {
         #[derive(Serialize)]
         struct Errors {
@@ -59,22 +87,24 @@ impl VaultError {
     }
 }
 
-/// A successful answer in Vault's envelope.
+/// A successful answer in Vault's envelope. `data` is any serializable
+/// value, so hot paths render typed results without building JSON trees.
 #[derive(Debug, Serialize)]
-pub(crate) struct Envelope {
+pub(crate) struct Envelope<D: Serialize = Value> {
     request_id: String,
     lease_id: &'static str,
     renewable: bool,
     lease_duration: u64,
-    data: Option<Value>,
+    data: Option<D>,
     wrap_info: Option<Value>,
     warnings: Option<Vec<String>>,
     auth: Option<Value>,
+    #[serde(skip)]
+    status: StatusCode,
 }
 
-#[allow(dead_code)] // the transit and token issues answer through it
-impl Envelope {
-    pub(crate) fn data(request_id: &str, data: Value) -> Self {
+impl<D: Serialize> Envelope<D> {
+    pub(crate) fn data(request_id: &str, data: D) -> Self {
         Envelope {
             request_id: request_id.to_string(),
             lease_id: "",
@@ -84,9 +114,11 @@ impl Envelope {
             wrap_info: None,
             warnings: None,
             auth: None,
+            status: StatusCode::OK,
         }
     }
 
+    /// Adds one warning.
     pub(crate) fn warn(mut self, warning: impl Into<String>) -> Self {
         self.warnings
             .get_or_insert_with(Vec::new)
@@ -94,8 +126,24 @@ impl Envelope {
         self
     }
 
+    /// Adds warnings (none: `warnings` stays `null`).
+    pub(crate) fn warn_all(mut self, warnings: &[String]) -> Self {
+        for w in warnings {
+            self = self.warn(w.clone());
+        }
+        self
+    }
+
+    /// Answers with another status (Vault's `RespondWithStatusCode`: batch
+    /// results keep the success envelope with an error status).
+    pub(crate) fn with_status(mut self, status: StatusCode) -> Self {
+        self.status = status;
+        self
+    }
+
     pub(crate) fn into_response(self) -> http::Response<Body> {
-        with_vault_headers(json_response(StatusCode::OK, CONTENT_TYPE, &self))
+        let status = self.status;
+        with_vault_headers(json_response(status, CONTENT_TYPE, &self))
     }
 }
 
@@ -105,7 +153,6 @@ pub(crate) fn raw(status: StatusCode, body: &impl Serialize) -> http::Response<B
 }
 
 /// 204 with Vault's headers and no body.
-#[allow(dead_code)]
 pub(crate) fn no_content() -> http::Response<Body> {
     let mut resp = http::Response::new(Body::default());
     *resp.status_mut() = StatusCode::NO_CONTENT;
@@ -126,11 +173,15 @@ fn with_vault_headers(mut resp: http::Response<Body>) -> http::Response<Body> {
 
 pub(crate) fn refuse(refusal: Refusal) -> http::Response<Body> {
     let err = match refusal {
-        Refusal::NotFound { path, .. } => {
+        Refusal::NotFound { path, method } => {
             if path.starts_with("/v1/sys/") || path.starts_with("/v1/auth/") {
                 VaultError::wrapped(StatusCode::NOT_FOUND, "unsupported path")
             } else {
-                let route = path.trim_start_matches("/v1/");
+                let mut route = path.trim_start_matches("/v1/").to_string();
+                // A list is routed with a trailing slash, as Vault shows it.
+                if method.as_str() == "LIST" && !route.ends_with('/') {
+                    route.push('/');
+                }
                 VaultError::new(
                     StatusCode::NOT_FOUND,
                     format!("no handler for route \"{route}\". route entry not found."),

@@ -4,3 +4,5 @@
 
 pub(crate) mod encryption;
 pub(crate) mod health;
+pub(crate) mod sys_mounts;
+pub(crate) mod transit;

@@ -1,0 +1,259 @@
+//! `batch_input` decoding with Vault's rules and texts.
+//!
+//! encrypt, decrypt and rewrap use Vault's hand-written decoder: strict
+//! types per field, a number for `key_version`, every type error of every
+//! item reported, one per line. hmac and verify decode items as
+//! `map[string]string` (numbers become their text). Items are parsed
+//! straight from the request bytes; strings without escapes are borrowed,
+//! not copied, since batches are the large requests.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use serde_json::value::RawValue;
+
+use crate::vault::goparse::parse_int;
+use crate::vault::request::go_type;
+
+/// One encrypt, decrypt or rewrap item.
+#[derive(Debug, Default)]
+pub(crate) struct CryptItem<'a> {
+    pub(crate) context: Cow<'a, str>,
+    pub(crate) plaintext: Cow<'a, str>,
+    pub(crate) ciphertext: Cow<'a, str>,
+    pub(crate) nonce: Cow<'a, str>,
+    pub(crate) key_version: i64,
+    pub(crate) associated_data: Cow<'a, str>,
+    pub(crate) reference: Cow<'a, str>,
+}
+
+/// Which field an item must have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Require {
+    Plaintext,
+    Ciphertext,
+    Nothing,
+}
+
+/// A JSON string value, borrowed when it has no escapes.
+fn string_of(raw: &RawValue) -> Option<Cow<'_, str>> {
+    let text = raw.get().trim();
+    let inner = text.strip_prefix('"')?.strip_suffix('"')?;
+    if !inner.contains('\\') {
+        return Some(Cow::Borrowed(inner));
+    }
+    serde_json::from_str::<String>(text).ok().map(Cow::Owned)
+}
+
+fn not_an_array(raw: &RawValue) -> String {
+    let go = match go_type(raw) {
+        "<nil>" => "<nil>",
+        other => other,
+    };
+    format!("source data must be an array or slice, got {go}")
+}
+
+/// One string field of an item, with Vault's errors: a required field
+/// that is missing, or a value that is not a string (`null` counts as not
+/// given, except for the plaintext).
+fn take_string<'a>(
+    map: &HashMap<String, &'a RawValue>,
+    i: usize,
+    name: &str,
+    required: bool,
+    errors: &mut Vec<String>,
+) -> Option<Cow<'a, str>> {
+    match map.get(name) {
+        None => {
+            if required {
+                let what = if name == "plaintext" {
+                    "missing plaintext to encrypt"
+                } else {
+                    "missing ciphertext to decrypt"
+                };
+                errors.push(format!("'[{i}].{name}' {what}"));
+            }
+            None
+        }
+        Some(v) => match string_of(v) {
+            Some(s) => Some(s),
+            None if go_type(v) == "<nil>" && name != "plaintext" => None,
+            None => {
+                errors.push(format!(
+                    "'[{i}].{name}' expected type 'string', got unconvertible type '{}'",
+                    go_type(v)
+                ));
+                None
+            }
+        },
+    }
+}
+
+/// Decodes encrypt/decrypt/rewrap items. The error text follows
+/// `failed to parse batch input: `.
+pub(crate) fn crypt_items(raw: &RawValue, require: Require) -> Result<Vec<CryptItem<'_>>, String> {
+    let elements: Vec<&RawValue> =
+        serde_json::from_str(raw.get()).map_err(|_| not_an_array(raw))?;
+    let mut items = Vec::with_capacity(elements.len());
+    let mut errors: Vec<String> = Vec::new();
+    for (i, element) in elements.into_iter().enumerate() {
+        let map: HashMap<String, &RawValue> = serde_json::from_str(element.get())
+            .map_err(|_| format!("[{i}] expected a map, got '{}'", go_type(element)))?;
+        let mut item = CryptItem::default();
+        let take = |name: &str, required: bool, errors: &mut Vec<String>| {
+            take_string(&map, i, name, required, errors).unwrap_or_default()
+        };
+        item.context = take("context", false, &mut errors);
+        item.ciphertext = take("ciphertext", require == Require::Ciphertext, &mut errors);
+        item.plaintext = take("plaintext", require == Require::Plaintext, &mut errors);
+        item.nonce = take("nonce", false, &mut errors);
+        if let Some(v) = map.get("key_version") {
+            match go_type(v) {
+                "<nil>" => {}
+                "json.Number" => match parse_int(v.get().trim()) {
+                    Ok(n) => item.key_version = n,
+                    Err(reason) => errors.push(format!(
+                        "error decoding json.Number into [{i}].key_version: strconv.ParseInt: parsing {:?}: {reason}",
+                        v.get().trim()
+                    )),
+                },
+                other => errors.push(format!(
+                    "'[{i}].key_version' expected type 'int', got unconvertible type '{other}'"
+                )),
+            }
+        }
+        item.associated_data = take("associated_data", false, &mut errors);
+        item.reference = take("reference", false, &mut errors);
+        items.push(item);
+    }
+    if !errors.is_empty() {
+        return Err(errors.join("\n"));
+    }
+    Ok(items)
+}
+
+/// Decodes hmac/verify items (`map[string]string`): strings and numbers
+/// (as their text); `null` is the empty string. `item_type` is the Go
+/// type Vault names in its error.
+pub(crate) fn string_map_items(
+    raw: &RawValue,
+    item_type: &str,
+) -> Result<Vec<HashMap<String, String>>, String> {
+    let elements: Vec<&RawValue> =
+        serde_json::from_str(raw.get()).map_err(|_| format!("'' {}", not_an_array(raw)))?;
+    let mut items = Vec::with_capacity(elements.len());
+    let mut errors = Vec::new();
+    for (i, element) in elements.into_iter().enumerate() {
+        let Ok(map) = serde_json::from_str::<HashMap<String, &RawValue>>(element.get()) else {
+            errors.push(format!(
+                "'[{i}]' expected type '{item_type}', got unconvertible type '{}'",
+                go_type(element)
+            ));
+            continue;
+        };
+        let mut item = HashMap::with_capacity(map.len());
+        for (k, v) in map {
+            let value = match go_type(v) {
+                "string" => string_of(v).map(Cow::into_owned),
+                "json.Number" => Some(v.get().trim().to_string()),
+                "<nil>" => Some(String::new()),
+                _ => None,
+            };
+            match value {
+                Some(s) => {
+                    item.insert(k, s);
+                }
+                None => errors.push(format!(
+                    "'[{i}][{k}]' expected type 'string', got unconvertible type '{}'",
+                    go_type(v)
+                )),
+            }
+        }
+        items.push(item);
+    }
+    if !errors.is_empty() {
+        errors.sort();
+        return Err(format!(
+            "decoding failed due to the following error(s):\n\n{}",
+            errors.join("\n")
+        ));
+    }
+    Ok(items)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw(s: &str) -> Box<RawValue> {
+        RawValue::from_string(s.to_string()).unwrap()
+    }
+
+    #[test]
+    fn vaults_texts() {
+        let e = |s: &str, r| crypt_items(&raw(s), r).unwrap_err();
+        assert_eq!(
+            e("\"x\"", Require::Plaintext),
+            "source data must be an array or slice, got string"
+        );
+        assert_eq!(
+            e("{}", Require::Plaintext),
+            "source data must be an array or slice, got map[string]interface {}"
+        );
+        assert_eq!(
+            e("[1]", Require::Plaintext),
+            "[0] expected a map, got 'json.Number'"
+        );
+        assert_eq!(
+            e(r#"[{"plaintext":null}]"#, Require::Plaintext),
+            "'[0].plaintext' expected type 'string', got unconvertible type '<nil>'"
+        );
+        assert_eq!(
+            e(
+                r#"[{"plaintext":"eA==","key_version":1.5}]"#,
+                Require::Plaintext
+            ),
+            "error decoding json.Number into [0].key_version: strconv.ParseInt: parsing \"1.5\": invalid syntax"
+        );
+        assert_eq!(
+            e(r#"[{},{"ciphertext":5},{}]"#, Require::Ciphertext),
+            "'[0].ciphertext' missing ciphertext to decrypt\n'[1].ciphertext' expected type 'string', got unconvertible type 'json.Number'\n'[2].ciphertext' missing ciphertext to decrypt"
+        );
+        assert_eq!(
+            e(
+                r#"[{"plaintext":"eA==","key_version":"1","context":5},{"plaintext":3}]"#,
+                Require::Plaintext
+            ),
+            "'[0].context' expected type 'string', got unconvertible type 'json.Number'\n'[0].key_version' expected type 'int', got unconvertible type 'string'\n'[1].plaintext' expected type 'string', got unconvertible type 'json.Number'"
+        );
+        let input =
+            raw(r#"[{"plaintext":"eA==","context":null,"reference":"r\u00e9","key_version":2}]"#);
+        let ok = crypt_items(&input, Require::Plaintext).unwrap();
+        assert_eq!(ok[0].plaintext, "eA==");
+        assert_eq!(ok[0].reference, "ré");
+        assert_eq!(ok[0].key_version, 2);
+        assert_eq!(
+            crypt_items(&raw("[{}]"), Require::Nothing).unwrap().len(),
+            1
+        );
+    }
+
+    #[test]
+    fn string_maps() {
+        let items = string_map_items(
+            &raw(r#"[{"input":5,"reference":null},{"input":"eA=="}]"#),
+            "transit.batchRequestHMACItem",
+        )
+        .unwrap();
+        assert_eq!(items[0]["input"], "5");
+        assert_eq!(items[0]["reference"], "");
+        assert_eq!(
+            string_map_items(&raw("\"x\""), "t").unwrap_err(),
+            "'' source data must be an array or slice, got string"
+        );
+        assert_eq!(
+            string_map_items(&raw("[5]"), "transit.batchRequestHMACItem").unwrap_err(),
+            "decoding failed due to the following error(s):\n\n'[0]' expected type 'transit.batchRequestHMACItem', got unconvertible type 'json.Number'"
+        );
+    }
+}

@@ -1,0 +1,489 @@
+//! `encrypt/:name`, `decrypt/:name`, `rewrap/:name`, `datakey/:kind/:name`.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use http::StatusCode;
+use serde::Serialize;
+use serde_json::json;
+use transit_crypto::{
+    CipherInput, Encrypted, Error, KeyOptions, KeyType, Policy, Transit, gobase64,
+};
+use zeroize::Zeroizing;
+
+use super::batch::{self, CryptItem, Require};
+use super::{Reply, engine_error, fields, fields_with, key_name, respond, transit};
+use crate::ctx::{Body, Ctx};
+use crate::family::vault::{Envelope, VaultError};
+use crate::vault::request::{Fields, Kind, Schema};
+
+fn bad(message: impl Into<String>) -> VaultError {
+    VaultError::bad_request(message)
+}
+
+/// The items of a request: `batch_input`, or the top-level fields as one
+/// item. `require` names the field a single request must carry.
+fn items<'f>(f: &'f Fields, require: Require) -> Result<(Vec<CryptItem<'f>>, bool), VaultError> {
+    if let Some(raw) = f.raw("batch_input") {
+        let items = batch::crypt_items(raw, require)
+            .map_err(|e| bad(format!("failed to parse batch input: {e}")))?;
+        if items.is_empty() {
+            return Err(bad("missing batch input to process"));
+        }
+        return Ok((items, true));
+    }
+    let text = |name: &str| Cow::Borrowed(f.str_or(name, ""));
+    match require {
+        Require::Plaintext if !f.has("plaintext") => {
+            return Err(bad("missing plaintext to encrypt"));
+        }
+        Require::Ciphertext if f.str_or("ciphertext", "").is_empty() => {
+            return Err(bad("missing ciphertext to decrypt"));
+        }
+        _ => {}
+    }
+    let item = CryptItem {
+        context: text("context"),
+        plaintext: text("plaintext"),
+        ciphertext: text("ciphertext"),
+        nonce: text("nonce"),
+        key_version: f.int("key_version").unwrap_or(0),
+        associated_data: text("associated_data"),
+        reference: Cow::Borrowed(""),
+    };
+    Ok((vec![item], false))
+}
+
+/// Vault's rule: a context in every item or in none.
+fn check_contexts(items: &[CryptItem<'_>]) -> Result<bool, VaultError> {
+    let set = !items[0].context.is_empty();
+    if items.iter().any(|i| i.context.is_empty() == set) {
+        return Err(bad(
+            "context should be set either in all the request blocks or in none",
+        ));
+    }
+    Ok(set)
+}
+
+/// The decoded per-item inputs (or the item's error).
+struct Decoded {
+    context: Vec<u8>,
+    data: Zeroizing<Vec<u8>>,
+}
+
+fn decode_item(item: &CryptItem<'_>, plaintext: bool) -> Result<Decoded, String> {
+    let data = if plaintext {
+        gobase64::decode_secret(&item.plaintext).map_err(|e| e.to_string())?
+    } else {
+        Zeroizing::new(Vec::new())
+    };
+    let context = super::decode_optional(&item.context).map_err(|e| e.to_string())?;
+    Ok(Decoded { context, data })
+}
+
+fn associated_data(item: &CryptItem<'_>) -> Result<Vec<u8>, Error> {
+    super::decode_optional(&item.associated_data)
+        .map_err(|e| Error::AssociatedDataBase64(e.to_string()))
+}
+
+/// Status of a batch answer (Vault's `batchRequestResponse`): 200 without
+/// item errors; else 400, or `partial_failure_response_code` when some
+/// item succeeded and the code is in 1..=599.
+fn batch_status<D: Serialize>(
+    f: &Fields,
+    errors: bool,
+    successes: bool,
+    mut envelope: Envelope<D>,
+) -> http::Response<Body> {
+    if !errors {
+        return envelope.into_response();
+    }
+    let mut code = StatusCode::BAD_REQUEST;
+    if let (Some(wanted), true) = (f.int("partial_failure_response_code"), successes) {
+        match u16::try_from(wanted)
+            .ok()
+            .filter(|c| (1..=599).contains(c))
+            .and_then(|c| StatusCode::from_u16(c).ok())
+        {
+            Some(c) => code = c,
+            None => {
+                envelope = envelope.warn(format!(
+                    "invalid HTTP response code override from partial_failure_response_code, reverting to {}",
+                    code.as_u16()
+                ));
+            }
+        }
+    }
+    envelope.with_status(code).into_response()
+}
+
+/// `{"batch_results": [...]}`, serialized straight from the results.
+#[derive(Serialize)]
+pub(crate) struct BatchResults<T: Serialize> {
+    pub(crate) batch_results: Vec<T>,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+#[derive(Serialize, Default)]
+struct EncryptResult {
+    #[serde(skip_serializing_if = "String::is_empty")]
+    ciphertext: String,
+    #[serde(skip_serializing_if = "is_zero")]
+    key_version: u32,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    error: String,
+    reference: String,
+}
+
+impl EncryptResult {
+    fn of(outcome: Result<Encrypted, String>, reference: &str) -> Self {
+        let mut r = EncryptResult {
+            reference: reference.to_string(),
+            ..Default::default()
+        };
+        match outcome {
+            Ok(e) => {
+                r.ciphertext = e.ciphertext;
+                r.key_version = e.version;
+            }
+            Err(e) => r.error = e,
+        }
+        r
+    }
+}
+
+const ENCRYPT: Schema = &[
+    ("name", Kind::Str),
+    ("plaintext", Kind::Str),
+    ("context", Kind::Str),
+    ("nonce", Kind::Str),
+    ("type", Kind::Str),
+    ("convergent_encryption", Kind::Bool),
+    ("key_version", Kind::Int),
+    ("partial_failure_response_code", Kind::Int),
+    ("associated_data", Kind::Str),
+    ("padding_scheme", Kind::Str),
+    ("batch_input", Kind::Raw),
+];
+
+/// `POST encrypt/:name`.
+pub(crate) async fn encrypt(ctx: Ctx) -> http::Response<Body> {
+    respond(encrypt_(&ctx).await)
+}
+
+/// The key to encrypt with: the existing one, or one created now (Vault's
+/// upsert) unless `config/keys` disables upserts.
+async fn key_for_encrypt(
+    engine: &Transit,
+    f: &Fields,
+    context_set: bool,
+) -> Result<Arc<Policy>, VaultError> {
+    let name = key_name(f)?;
+    if let Some(p) = engine.get(&name).await.map_err(engine_error)? {
+        return Ok(p);
+    }
+    let convergent = f.bool("convergent_encryption").unwrap_or(false);
+    if convergent && !context_set {
+        return Err(engine_error(Error::ConvergentRequiresContext));
+    }
+    let key_type =
+        KeyType::parse_for_upsert(f.str_or("type", "aes256-gcm96")).map_err(engine_error)?;
+    if engine.disable_upsert() {
+        return Err(engine_error(Error::EncryptionKeyNotFound));
+    }
+    let mut options = KeyOptions::new(key_type);
+    options.derived = context_set;
+    options.convergent = convergent;
+    let (p, _) = engine.create(&name, &options).await.map_err(engine_error)?;
+    Ok(p)
+}
+
+async fn encrypt_(ctx: &Ctx) -> Reply {
+    // Encrypt has Vault's existence check: coercion errors come unprefixed.
+    let f = fields_with(ctx, ENCRYPT, &[], true)?;
+    let (items, batch) = items(&f, Require::Plaintext)?;
+    let context_set = check_contexts(&items)?;
+    let decoded: Vec<Result<Decoded, String>> =
+        items.iter().map(|i| decode_item(i, true)).collect();
+    let engine = transit(ctx)?;
+    let policy = key_for_encrypt(&engine, &f, context_set).await?;
+
+    let results: Vec<EncryptResult> = items
+        .iter()
+        .zip(decoded)
+        .map(|(item, decoded)| {
+            let outcome = decoded.and_then(|d| {
+                if !item.nonce.is_empty() {
+                    return Err(Error::NonceNotAllowed.to_string());
+                }
+                let aad = associated_data(item).map_err(|e| e.to_string())?;
+                policy
+                    .encrypt(
+                        &d.data,
+                        &CipherInput {
+                            context: &d.context,
+                            associated_data: &aad,
+                            key_version: item.key_version,
+                            nonce_given: false,
+                        },
+                    )
+                    .map_err(|e| e.to_string())
+            });
+            EncryptResult::of(outcome, &item.reference)
+        })
+        .collect();
+
+    if !batch {
+        let r = results.into_iter().next().unwrap_or_default();
+        if !r.error.is_empty() {
+            return Err(bad(r.error));
+        }
+        return Ok(Envelope::data(
+            &ctx.request_id,
+            json!({"ciphertext": r.ciphertext, "key_version": r.key_version}),
+        )
+        .warn_all(f.warnings())
+        .into_response());
+    }
+    let errors = results.iter().any(|r| !r.error.is_empty());
+    let successes = results.iter().any(|r| r.error.is_empty());
+    let envelope = Envelope::data(
+        &ctx.request_id,
+        BatchResults {
+            batch_results: results,
+        },
+    )
+    .warn_all(f.warnings());
+    Ok(batch_status(&f, errors, successes, envelope))
+}
+
+#[derive(Serialize, Default)]
+struct DecryptResult {
+    plaintext: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    error: String,
+    reference: String,
+}
+
+const DECRYPT: Schema = &[
+    ("name", Kind::Str),
+    ("ciphertext", Kind::Str),
+    ("context", Kind::Str),
+    ("nonce", Kind::Str),
+    ("partial_failure_response_code", Kind::Int),
+    ("associated_data", Kind::Str),
+    ("padding_scheme", Kind::Str),
+    ("batch_input", Kind::Raw),
+];
+
+/// Per-item checks shared by decrypt and rewrap, before the key is read.
+fn ciphertext_item(item: &CryptItem<'_>) -> Result<Decoded, String> {
+    if item.ciphertext.is_empty() {
+        return Err("missing ciphertext to decrypt".into());
+    }
+    let decoded = decode_item(item, false)?;
+    super::decode_optional(&item.nonce).map_err(|e| e.to_string())?;
+    Ok(decoded)
+}
+
+async fn existing_key(ctx: &Ctx, f: &Fields) -> Result<Arc<Policy>, VaultError> {
+    let name = key_name(f)?;
+    transit(ctx)?
+        .get(&name)
+        .await
+        .map_err(engine_error)?
+        .ok_or_else(|| engine_error(Error::EncryptionKeyNotFound))
+}
+
+/// `POST decrypt/:name`.
+pub(crate) async fn decrypt(ctx: Ctx) -> http::Response<Body> {
+    respond(decrypt_(&ctx).await)
+}
+
+async fn decrypt_(ctx: &Ctx) -> Reply {
+    let f = fields(ctx, DECRYPT)?;
+    let (items, batch) = items(&f, Require::Ciphertext)?;
+    check_contexts(&items)?;
+    let decoded: Vec<Result<Decoded, String>> = items.iter().map(ciphertext_item).collect();
+    let policy = existing_key(ctx, &f).await?;
+    let results: Vec<DecryptResult> = items
+        .iter()
+        .zip(decoded)
+        .map(|(item, decoded)| {
+            let outcome = decoded.and_then(|d| {
+                let aad = associated_data(item).map_err(|e| e.to_string())?;
+                policy
+                    .decrypt(
+                        &item.ciphertext,
+                        &CipherInput {
+                            context: &d.context,
+                            associated_data: &aad,
+                            ..Default::default()
+                        },
+                    )
+                    .map(|pt| gobase64::encode(&pt))
+                    .map_err(|e| e.to_string())
+            });
+            match outcome {
+                Ok(plaintext) => DecryptResult {
+                    plaintext,
+                    error: String::new(),
+                    reference: item.reference.to_string(),
+                },
+                Err(error) => DecryptResult {
+                    plaintext: String::new(),
+                    error,
+                    reference: item.reference.to_string(),
+                },
+            }
+        })
+        .collect();
+    if !batch {
+        let r = results.into_iter().next().unwrap_or_default();
+        if !r.error.is_empty() {
+            return Err(bad(r.error));
+        }
+        return Ok(
+            Envelope::data(&ctx.request_id, json!({"plaintext": r.plaintext}))
+                .warn_all(f.warnings())
+                .into_response(),
+        );
+    }
+    let errors = results.iter().any(|r| !r.error.is_empty());
+    let successes = results.iter().any(|r| r.error.is_empty());
+    let envelope = Envelope::data(
+        &ctx.request_id,
+        BatchResults {
+            batch_results: results,
+        },
+    )
+    .warn_all(f.warnings());
+    Ok(batch_status(&f, errors, successes, envelope))
+}
+
+const REWRAP: Schema = &[
+    ("name", Kind::Str),
+    ("ciphertext", Kind::Str),
+    ("context", Kind::Str),
+    ("nonce", Kind::Str),
+    ("key_version", Kind::Int),
+    ("encrypt_padding_scheme", Kind::Str),
+    ("decrypt_padding_scheme", Kind::Str),
+    ("batch_input", Kind::Raw),
+];
+
+/// `POST rewrap/:name`: batches always answer 200, errors in the items.
+pub(crate) async fn rewrap(ctx: Ctx) -> http::Response<Body> {
+    respond(rewrap_(&ctx).await)
+}
+
+async fn rewrap_(ctx: &Ctx) -> Reply {
+    let f = fields(ctx, REWRAP)?;
+    let (items, batch) = if f.raw("batch_input").is_some() {
+        items(&f, Require::Nothing)?
+    } else {
+        items(&f, Require::Ciphertext)?
+    };
+    check_contexts(&items)?;
+    let decoded: Vec<Result<Decoded, String>> = items.iter().map(ciphertext_item).collect();
+    let policy = existing_key(ctx, &f).await?;
+    let results: Vec<EncryptResult> = items
+        .iter()
+        .zip(decoded)
+        .map(|(item, decoded)| {
+            let outcome = decoded.and_then(|d| {
+                policy
+                    .rewrap(
+                        &item.ciphertext,
+                        &CipherInput {
+                            context: &d.context,
+                            key_version: item.key_version,
+                            nonce_given: !item.nonce.is_empty(),
+                            ..Default::default()
+                        },
+                    )
+                    .map_err(|e| e.to_string())
+            });
+            EncryptResult::of(outcome, &item.reference)
+        })
+        .collect();
+    if !batch {
+        let r = results.into_iter().next().unwrap_or_default();
+        if !r.error.is_empty() {
+            return Err(bad(r.error));
+        }
+        return Ok(Envelope::data(
+            &ctx.request_id,
+            json!({"ciphertext": r.ciphertext, "key_version": r.key_version}),
+        )
+        .warn_all(f.warnings())
+        .into_response());
+    }
+    Ok(Envelope::data(
+        &ctx.request_id,
+        BatchResults {
+            batch_results: results,
+        },
+    )
+    .warn_all(f.warnings())
+    .into_response())
+}
+
+const DATAKEY: Schema = &[
+    ("name", Kind::Str),
+    ("plaintext", Kind::Str),
+    ("context", Kind::Str),
+    ("nonce", Kind::Str),
+    ("bits", Kind::Int),
+    ("key_version", Kind::Int),
+    ("padding_scheme", Kind::Str),
+];
+
+/// `POST datakey/plaintext/:name` and `datakey/wrapped/:name`.
+pub(crate) async fn datakey(ctx: Ctx) -> http::Response<Body> {
+    respond(datakey_(&ctx).await)
+}
+
+async fn datakey_(ctx: &Ctx) -> Reply {
+    let f = fields(ctx, DATAKEY)?;
+    let with_plaintext = match f.str_or("plaintext", "") {
+        "plaintext" => true,
+        "wrapped" => false,
+        _ => return Err(bad("Invalid path, must be 'plaintext' or 'wrapped'")),
+    };
+    let context = super::decode_optional(f.str_or("context", ""))
+        .map_err(|_| bad("failed to base64-decode context"))?;
+    let nonce = super::decode_optional(f.str_or("nonce", ""))
+        .map_err(|_| bad("failed to base64-decode nonce"))?;
+    let policy = existing_key(ctx, &f).await?;
+    let bits = f.int("bits").unwrap_or(256);
+    let bits = u32::try_from(bits).map_err(|_| engine_error(Error::InvalidBits))?;
+    let (key, encrypted) = policy
+        .datakey(
+            bits,
+            &CipherInput {
+                context: &context,
+                key_version: f.int("key_version").unwrap_or(0),
+                nonce_given: !nonce.is_empty(),
+                ..Default::default()
+            },
+        )
+        .map_err(|e| match e {
+            // Vault checks the nonce before the bit length.
+            Error::InvalidBits if !nonce.is_empty() => engine_error(Error::NonceNotAllowed),
+            other => engine_error(other),
+        })?;
+    let mut data = json!({
+        "ciphertext": encrypted.ciphertext,
+        "key_version": encrypted.version,
+    });
+    if with_plaintext {
+        data["plaintext"] = json!(gobase64::encode(&key));
+    }
+    Ok(Envelope::data(&ctx.request_id, data)
+        .warn_all(f.warnings())
+        .into_response())
+}
