@@ -46,11 +46,10 @@ fn string_of(raw: &RawValue) -> Option<Cow<'_, str>> {
 }
 
 fn not_an_array(raw: &RawValue) -> String {
-    let go = match go_type(raw) {
-        "<nil>" => "<nil>",
-        other => other,
-    };
-    format!("source data must be an array or slice, got {go}")
+    format!(
+        "source data must be an array or slice, got {}",
+        go_type(raw)
+    )
 }
 
 /// One string field of an item, with Vault's errors: a required field
