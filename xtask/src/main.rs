@@ -6,7 +6,11 @@
 //! - `openapi`: regenerate `docs/openapi.json` from the route table.
 //! - `venv`: create or refresh `target/venv` with the pinned Python clients.
 //! - `pytest [ARGS]`: run the Python client tests against a fresh build.
+//! - `bench transit`: the transit benchmark (wrk over HTTPS against a release
+//!   build); writes `docs/performance.md`. Not part of `ci`.
 #![forbid(unsafe_code)]
+
+mod bench;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -144,8 +148,9 @@ fn main() -> anyhow::Result<()> {
         Some("openapi") => openapi(),
         Some("venv") => venv().map(|_| ()),
         Some("pytest") => pytest(&args[1..]),
+        Some("bench") if args.get(1).map(String::as_str) == Some("transit") => bench::transit(),
         _ => {
-            eprintln!("usage: cargo xtask <ci | openapi | venv | pytest [ARGS]>");
+            eprintln!("usage: cargo xtask <ci | openapi | venv | pytest [ARGS] | bench transit>");
             std::process::exit(2);
         }
     }

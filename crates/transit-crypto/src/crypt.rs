@@ -145,7 +145,7 @@ impl Policy {
         };
         let sealed = cipher::seal(aead, &key, nonce, input.associated_data, plaintext)?;
         Ok(Encrypted {
-            ciphertext: prefixed::format(version, &gobase64::encode(&sealed)),
+            ciphertext: prefixed::format_encoded(version, &sealed),
             version,
         })
     }

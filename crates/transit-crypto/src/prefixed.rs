@@ -13,6 +13,18 @@ pub fn format(version: u32, payload_base64: &str) -> String {
     s
 }
 
+/// `vault:v<version>:` + base64(`payload`), encoded straight into the
+/// output (one allocation: ciphertexts are the hot path).
+pub fn format_encoded(version: u32, payload: &[u8]) -> String {
+    use base64::Engine;
+    let mut s = String::with_capacity(PREFIX.len() + 12 + payload.len().div_ceil(3) * 4);
+    s.push_str(PREFIX);
+    s.push_str(&version.to_string());
+    s.push(':');
+    base64::engine::general_purpose::STANDARD.encode_string(payload, &mut s);
+    s
+}
+
 /// What is wrong with a framed value (each caller words it its own way).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FrameError {
@@ -57,6 +69,7 @@ mod tests {
         assert_eq!(parse("vault:x1:x"), Err(FrameError::NoPrefix));
         assert_eq!(parse(""), Err(FrameError::NoPrefix));
         assert_eq!(format(7, "QQ=="), "vault:v7:QQ==");
+        assert_eq!(format_encoded(7, b"A"), "vault:v7:QQ==");
     }
 
     proptest! {

@@ -99,8 +99,6 @@ pub(crate) struct Envelope<D: Serialize = Value> {
     wrap_info: Option<Value>,
     warnings: Option<Vec<String>>,
     auth: Option<Value>,
-    #[serde(skip)]
-    status: StatusCode,
 }
 
 impl<D: Serialize> Envelope<D> {
@@ -114,7 +112,6 @@ impl<D: Serialize> Envelope<D> {
             wrap_info: None,
             warnings: None,
             auth: None,
-            status: StatusCode::OK,
         }
     }
 
@@ -134,17 +131,75 @@ impl<D: Serialize> Envelope<D> {
         self
     }
 
-    /// Answers with another status (Vault's `RespondWithStatusCode`: batch
-    /// results keep the success envelope with an error status).
-    pub(crate) fn with_status(mut self, status: StatusCode) -> Self {
-        self.status = status;
-        self
-    }
-
     pub(crate) fn into_response(self) -> http::Response<Body> {
-        let status = self.status;
-        with_vault_headers(json_response(status, CONTENT_TYPE, &self))
+        with_vault_headers(json_response(StatusCode::OK, CONTENT_TYPE, &self))
     }
+}
+
+/// Appends `s` as a JSON string (escaped).
+pub(crate) fn push_json_str(out: &mut String, s: &str) {
+    match serde_json::to_string(s) {
+        Ok(quoted) => out.push_str(&quoted),
+        Err(_) => out.push_str("\"\""),
+    }
+}
+
+/// Appends `s` as a JSON string without escaping: only for texts made of
+/// base64 and `vault:v<N>:` characters, which need none (the hot path of
+/// ciphertexts skips serde's escape scan).
+pub(crate) fn push_plain_str(out: &mut String, s: &str) {
+    debug_assert!(
+        s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+/=:".contains(&b)),
+        "not a base64 text"
+    );
+    out.push('"');
+    out.push_str(s);
+    out.push('"');
+}
+
+/// Vault's envelope around data that `write_data` renders as JSON into the
+/// answer itself (batch results, ciphertexts: written once, not built as a
+/// tree, serialized, and copied). `size_hint` is the expected data length.
+/// `status` is not always 200: batch results keep the success envelope with
+/// an error status (Vault's `RespondWithStatusCode`).
+pub(crate) fn raw_envelope_with(
+    request_id: &str,
+    warnings: &[String],
+    status: StatusCode,
+    size_hint: usize,
+    write_data: impl FnOnce(&mut String),
+) -> http::Response<Body> {
+    let mut out = String::with_capacity(size_hint + 256);
+    out.push_str("{\"request_id\":");
+    push_json_str(&mut out, request_id);
+    out.push_str(",\"lease_id\":\"\",\"renewable\":false,\"lease_duration\":0,\"data\":");
+    write_data(&mut out);
+    out.push_str(",\"wrap_info\":null,\"warnings\":");
+    if warnings.is_empty() {
+        out.push_str("null");
+    } else {
+        out.push_str(&serde_json::to_string(warnings).unwrap_or_else(|_| "null".into()));
+    }
+    out.push_str(",\"auth\":null}");
+    let resp = http::Response::builder()
+        .status(status)
+        .header(http::header::CONTENT_TYPE, CONTENT_TYPE)
+        .body(Body::from(out))
+        .unwrap_or_else(|_| http::Response::new(Body::default()));
+    with_vault_headers(resp)
+}
+
+/// [`raw_envelope_with`] around data already rendered.
+pub(crate) fn raw_envelope(
+    request_id: &str,
+    data_json: &str,
+    warnings: &[String],
+    status: StatusCode,
+) -> http::Response<Body> {
+    raw_envelope_with(request_id, warnings, status, data_json.len(), |out| {
+        out.push_str(data_json)
+    })
 }
 
 /// A raw JSON answer with Vault's headers (health has no envelope).

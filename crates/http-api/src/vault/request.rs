@@ -13,8 +13,7 @@
 //! Numbers keep their JSON text ([`RawValue`]), so `1.5` for an int fails
 //! with Go's `invalid syntax` exactly as Vault does.
 
-use std::collections::HashMap;
-
+use serde::de::{Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
 use super::goparse::{go_quote, parse_bool, parse_duration_secs, parse_int};
@@ -40,21 +39,29 @@ pub(crate) type Schema = &'static [(&'static str, Kind)];
 
 /// One value of the request data, before coercion.
 #[derive(Debug)]
-pub(crate) enum Input {
-    /// From a JSON body.
-    Json(Box<RawValue>),
+pub(crate) enum Input<'a> {
+    /// From a JSON body, borrowed from the request bytes (a 1.4 MB batch
+    /// is not copied).
+    Json(&'a RawValue),
     /// From the query string, a form or a route capture.
     Text(String),
 }
 
+/// JSON kept for the handler: borrowed from the body, or made from text.
+#[derive(Debug)]
+enum Raw<'a> {
+    Borrowed(&'a RawValue),
+    Owned(Box<RawValue>),
+}
+
 /// A coerced value.
 #[derive(Debug)]
-enum Value {
+enum Value<'a> {
     Str(String),
     Int(i64),
     Bool(bool),
     Secs(u64),
-    Raw(Box<RawValue>),
+    Raw(Raw<'a>),
 }
 
 /// Go's name for the type of a JSON value, as Vault's errors print it.
@@ -77,17 +84,17 @@ fn is_null(raw: &RawValue) -> bool {
     raw.get().trim() == "null"
 }
 
-fn coerce(kind: Kind, input: Input) -> Result<Option<Value>, String> {
+fn coerce(kind: Kind, input: Input<'_>) -> Result<Option<Value<'_>>, String> {
     let (text, go) = match input {
         Input::Text(t) => (Some(t), "string"),
         Input::Json(raw) => {
             if kind == Kind::Raw {
                 // `null` means "not given" for raw fields.
-                return Ok((!is_null(&raw)).then_some(Value::Raw(raw)));
+                return Ok((!is_null(raw)).then_some(Value::Raw(Raw::Borrowed(raw))));
             }
-            let go = go_type(&raw);
+            let go = go_type(raw);
             match go {
-                "string" => (json_string(&raw), go),
+                "string" => (json_string(raw), go),
                 "json.Number" => (Some(raw.get().trim().to_string()), go),
                 "bool" => (Some((raw.get().trim() == "true").to_string()), go),
                 "<nil>" => (None, go),
@@ -153,7 +160,7 @@ fn coerce(kind: Kind, input: Input) -> Result<Option<Value>, String> {
             // A raw field given as text (query, form): keep it as a JSON string.
             let json = serde_json::to_string(&text).unwrap_or_default();
             match RawValue::from_string(json) {
-                Ok(raw) => Value::Raw(raw),
+                Ok(raw) => Value::Raw(Raw::Owned(raw)),
                 Err(_) => return Ok(None),
             }
         }
@@ -161,21 +168,22 @@ fn coerce(kind: Kind, input: Input) -> Result<Option<Value>, String> {
     Ok(Some(value))
 }
 
-/// The request data, coerced by a route's schema.
+/// The request data, coerced by a route's schema. It borrows the body.
 #[derive(Debug, Default)]
-pub(crate) struct Fields {
-    values: HashMap<&'static str, Value>,
+pub(crate) struct Fields<'a> {
+    // Requests carry a handful of fields: a list beats a hash map here.
+    values: Vec<(&'static str, Value<'a>)>,
     warnings: Vec<String>,
 }
 
 /// Where a request's data comes from.
-pub(crate) struct Source<'a> {
+pub(crate) struct Source<'a, 'c> {
     /// True for GET, DELETE and LIST: the query string is the data.
     pub(crate) from_query: bool,
     pub(crate) query: Option<&'a str>,
     pub(crate) content_type: Option<&'a str>,
     pub(crate) body: &'a [u8],
-    pub(crate) captures: &'a [(String, String)],
+    pub(crate) captures: &'c [(String, String)],
     /// Encrypt (the one route with an existence check) reports coercion
     /// errors without the `Field validation failed: ` prefix.
     pub(crate) plain_errors: bool,
@@ -202,7 +210,7 @@ fn parse_error() -> VaultError {
 }
 
 /// The raw data of a request, before coercion.
-pub(crate) fn raw_data(src: &Source<'_>) -> Result<Vec<(String, Input)>, VaultError> {
+pub(crate) fn raw_data<'a>(src: &Source<'a, '_>) -> Result<Vec<(String, Input<'a>)>, VaultError> {
     if src.from_query {
         return Ok(src
             .query
@@ -233,35 +241,66 @@ pub(crate) fn raw_data(src: &Source<'_>) -> Result<Vec<(String, Input)>, VaultEr
     if trimmed.is_empty() || trimmed == b"null" {
         return Ok(Vec::new());
     }
-    let map: HashMap<String, Box<RawValue>> =
-        serde_json::from_slice(trimmed).map_err(|_| parse_error())?;
-    Ok(map.into_iter().map(|(k, v)| (k, Input::Json(v))).collect())
+    let mut de = serde_json::Deserializer::from_slice(trimmed);
+    let entries = de
+        .deserialize_map(EntriesVisitor)
+        .map_err(|_| parse_error())?;
+    de.end().map_err(|_| parse_error())?;
+    Ok(entries
+        .into_iter()
+        .map(|(k, v)| (k, Input::Json(v)))
+        .collect())
 }
 
-impl Fields {
+/// A JSON object's entries in a list, the values borrowed from the body; a
+/// repeated key keeps its last value, as Go's decoder does.
+struct EntriesVisitor;
+
+impl<'de> Visitor<'de> for EntriesVisitor {
+    type Value = Vec<(String, &'de RawValue)>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut entries: Vec<(String, &'de RawValue)> = Vec::new();
+        while let Some((k, v)) = map.next_entry::<String, &'de RawValue>()? {
+            match entries.iter_mut().find(|(name, _)| *name == k) {
+                Some(slot) => slot.1 = v,
+                None => entries.push((k, v)),
+            }
+        }
+        Ok(entries)
+    }
+}
+
+impl<'a> Fields<'a> {
     /// Coerces the request's data by `schema`.
-    pub(crate) fn parse(src: &Source<'_>, schema: Schema) -> Result<Fields, VaultError> {
-        let mut data: HashMap<String, Input> = raw_data(src)?.into_iter().collect();
+    pub(crate) fn parse(src: &Source<'a, '_>, schema: Schema) -> Result<Fields<'a>, VaultError> {
+        let mut data: Vec<(String, Input<'a>)> = raw_data(src)?;
         let mut fields = Fields::default();
 
         // Captures replace body values (Vault warns after the ignored list).
         let mut replaced: Vec<&str> = Vec::new();
         for (name, value) in src.captures {
-            if data
-                .insert(name.clone(), Input::Text(value.clone()))
-                .is_some()
-            {
-                replaced.push(name);
+            match data.iter_mut().find(|(k, _)| k == name) {
+                Some(slot) => {
+                    slot.1 = Input::Text(value.clone());
+                    replaced.push(name);
+                }
+                None => data.push((name.clone(), Input::Text(value.clone()))),
             }
         }
 
         for &(name, kind) in schema {
-            let Some(input) = data.remove(name) else {
+            let Some(pos) = data.iter().position(|(k, _)| k == name) else {
                 continue;
             };
+            let (_, input) = data.swap_remove(pos);
             match coerce(kind, input) {
                 Ok(Some(v)) => {
-                    fields.values.insert(name, v);
+                    fields.values.push((name, v));
                 }
                 Ok(None) => {}
                 Err(reason) => {
@@ -277,7 +316,7 @@ impl Fields {
                 }
             }
         }
-        let mut unknown: Vec<String> = data.into_keys().collect();
+        let mut unknown: Vec<String> = data.into_iter().map(|(k, _)| k).collect();
         if !unknown.is_empty() {
             unknown.sort_unstable();
             fields.warnings.push(format!(
@@ -300,27 +339,31 @@ impl Fields {
         &self.warnings
     }
 
+    fn get(&self, name: &str) -> Option<&Value<'a>> {
+        self.values.iter().find(|(k, _)| *k == name).map(|(_, v)| v)
+    }
+
     /// True when the field was given (JSON `null` counts as given).
     pub(crate) fn has(&self, name: &str) -> bool {
-        self.values.contains_key(name)
+        self.get(name).is_some()
     }
 
     /// A string field, if given.
     pub(crate) fn str(&self, name: &str) -> Option<&str> {
-        match self.values.get(name) {
+        match self.get(name) {
             Some(Value::Str(s)) => Some(s),
             _ => None,
         }
     }
 
     /// A string field, or `default`.
-    pub(crate) fn str_or<'a>(&'a self, name: &str, default: &'a str) -> &'a str {
+    pub(crate) fn str_or<'s>(&'s self, name: &str, default: &'s str) -> &'s str {
         self.str(name).unwrap_or(default)
     }
 
     /// An int field, if given.
     pub(crate) fn int(&self, name: &str) -> Option<i64> {
-        match self.values.get(name) {
+        match self.get(name) {
             Some(Value::Int(n)) => Some(*n),
             _ => None,
         }
@@ -328,7 +371,7 @@ impl Fields {
 
     /// A bool field, if given.
     pub(crate) fn bool(&self, name: &str) -> Option<bool> {
-        match self.values.get(name) {
+        match self.get(name) {
             Some(Value::Bool(b)) => Some(*b),
             _ => None,
         }
@@ -336,7 +379,7 @@ impl Fields {
 
     /// A duration field in seconds, if given.
     pub(crate) fn secs(&self, name: &str) -> Option<u64> {
-        match self.values.get(name) {
+        match self.get(name) {
             Some(Value::Secs(s)) => Some(*s),
             _ => None,
         }
@@ -344,8 +387,9 @@ impl Fields {
 
     /// A raw JSON field, if given and not `null`.
     pub(crate) fn raw(&self, name: &str) -> Option<&RawValue> {
-        match self.values.get(name) {
-            Some(Value::Raw(r)) => Some(r),
+        match self.get(name) {
+            Some(Value::Raw(Raw::Borrowed(r))) => Some(r),
+            Some(Value::Raw(Raw::Owned(r))) => Some(r),
             _ => None,
         }
     }
@@ -364,7 +408,7 @@ mod tests {
         ("batch_input", Kind::Raw),
     ];
 
-    fn parse(body: &str) -> Result<Fields, String> {
+    fn parse(body: &str) -> Result<Fields<'_>, String> {
         let captures = vec![("name".to_string(), "k".to_string())];
         Fields::parse(
             &Source {

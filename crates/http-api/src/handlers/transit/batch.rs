@@ -10,6 +10,7 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
+use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
 use crate::vault::goparse::parse_int;
@@ -35,94 +36,229 @@ pub(crate) enum Require {
     Nothing,
 }
 
-/// A JSON string value, borrowed when it has no escapes.
-fn string_of(raw: &RawValue) -> Option<Cow<'_, str>> {
-    let text = raw.get().trim();
-    let inner = text.strip_prefix('"')?.strip_suffix('"')?;
-    if !inner.contains('\\') {
-        return Some(Cow::Borrowed(inner));
-    }
-    serde_json::from_str::<String>(text).ok().map(Cow::Owned)
+/// A JSON value inside a batch item, as much as Vault's decoders look at.
+#[derive(Debug)]
+enum Scalar<'a> {
+    Str(Cow<'a, str>),
+    /// A number, with its text (Go's `json.Number`).
+    Num(String),
+    Bool,
+    Null,
+    Array,
+    Map,
 }
 
-fn not_an_array(raw: &RawValue) -> String {
-    format!(
-        "source data must be an array or slice, got {}",
-        go_type(raw)
-    )
+impl Scalar<'_> {
+    /// Go's name for the value's type, as Vault's errors print it.
+    fn go_type(&self) -> &'static str {
+        match self {
+            Scalar::Str(_) => "string",
+            Scalar::Num(_) => "json.Number",
+            Scalar::Bool => "bool",
+            Scalar::Null => "<nil>",
+            Scalar::Array => "[]interface {}",
+            Scalar::Map => "map[string]interface {}",
+        }
+    }
+}
+
+struct ScalarVisitor;
+
+impl<'de> Visitor<'de> for ScalarVisitor {
+    type Value = Scalar<'de>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Scalar::Str(Cow::Borrowed(v)))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Scalar::Str(Cow::Owned(v.to_string())))
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Scalar::Str(Cow::Owned(v)))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(Scalar::Num(v.to_string()))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(Scalar::Num(v.to_string()))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(Scalar::Num(v.to_string()))
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(Scalar::Bool)
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Scalar::Null)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Scalar::Array)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(Scalar::Map)
+    }
+}
+
+impl<'de> Deserialize<'de> for Scalar<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(ScalarVisitor)
+    }
+}
+
+/// One element of `batch_input`: an object's fields, or what it was instead.
+#[derive(Debug)]
+enum Element<'a> {
+    Map(Vec<(String, Scalar<'a>)>),
+    Not(&'static str),
+}
+
+struct ElementVisitor;
+
+impl<'de> Visitor<'de> for ElementVisitor {
+    type Value = Element<'de>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut fields = Vec::new();
+        while let Some((k, v)) = map.next_entry::<String, Scalar<'de>>()? {
+            // A repeated key: the last one wins, as in Go.
+            fields.retain(|(name, _): &(String, Scalar<'de>)| *name != k);
+            fields.push((k, v));
+        }
+        Ok(Element::Map(fields))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Element::Not("[]interface {}"))
+    }
+    fn visit_borrowed_str<E: de::Error>(self, _: &'de str) -> Result<Self::Value, E> {
+        Ok(Element::Not("string"))
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(Element::Not("string"))
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(Element::Not("json.Number"))
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(Element::Not("json.Number"))
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(Element::Not("json.Number"))
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(Element::Not("bool"))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Element::Not("<nil>"))
+    }
+}
+
+impl<'de> Deserialize<'de> for Element<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(ElementVisitor)
+    }
+}
+
+/// The elements of `batch_input`, in one pass over its text.
+fn elements(raw: &RawValue) -> Result<Vec<Element<'_>>, String> {
+    if !raw.get().trim_start().starts_with('[') {
+        return Err(format!(
+            "source data must be an array or slice, got {}",
+            go_type(raw)
+        ));
+    }
+    serde_json::from_str(raw.get()).map_err(|e| e.to_string())
 }
 
 /// One string field of an item, with Vault's errors: a required field
 /// that is missing, or a value that is not a string (`null` counts as not
 /// given, except for the plaintext).
 fn take_string<'a>(
-    map: &HashMap<String, &'a RawValue>,
+    fields: &mut Vec<(String, Scalar<'a>)>,
     i: usize,
     name: &str,
     required: bool,
     errors: &mut Vec<String>,
-) -> Option<Cow<'a, str>> {
-    match map.get(name) {
-        None => {
-            if required {
-                let what = if name == "plaintext" {
-                    "missing plaintext to encrypt"
-                } else {
-                    "missing ciphertext to decrypt"
-                };
-                errors.push(format!("'[{i}].{name}' {what}"));
-            }
-            None
+) -> Cow<'a, str> {
+    let Some(pos) = fields.iter().position(|(k, _)| k == name) else {
+        if required {
+            let what = if name == "plaintext" {
+                "missing plaintext to encrypt"
+            } else {
+                "missing ciphertext to decrypt"
+            };
+            errors.push(format!("'[{i}].{name}' {what}"));
         }
-        Some(v) => match string_of(v) {
-            Some(s) => Some(s),
-            None if go_type(v) == "<nil>" && name != "plaintext" => None,
-            None => {
-                errors.push(format!(
-                    "'[{i}].{name}' expected type 'string', got unconvertible type '{}'",
-                    go_type(v)
-                ));
-                None
-            }
-        },
+        return Cow::Borrowed("");
+    };
+    match fields.swap_remove(pos).1 {
+        Scalar::Str(s) => s,
+        Scalar::Null if name != "plaintext" => Cow::Borrowed(""),
+        other => {
+            errors.push(format!(
+                "'[{i}].{name}' expected type 'string', got unconvertible type '{}'",
+                other.go_type()
+            ));
+            Cow::Borrowed("")
+        }
     }
 }
 
 /// Decodes encrypt/decrypt/rewrap items. The error text follows
 /// `failed to parse batch input: `.
 pub(crate) fn crypt_items(raw: &RawValue, require: Require) -> Result<Vec<CryptItem<'_>>, String> {
-    let elements: Vec<&RawValue> =
-        serde_json::from_str(raw.get()).map_err(|_| not_an_array(raw))?;
+    let elements = elements(raw)?;
     let mut items = Vec::with_capacity(elements.len());
     let mut errors: Vec<String> = Vec::new();
     for (i, element) in elements.into_iter().enumerate() {
-        let map: HashMap<String, &RawValue> = serde_json::from_str(element.get())
-            .map_err(|_| format!("[{i}] expected a map, got '{}'", go_type(element)))?;
-        let mut item = CryptItem::default();
-        let take = |name: &str, required: bool, errors: &mut Vec<String>| {
-            take_string(&map, i, name, required, errors).unwrap_or_default()
+        let mut fields = match element {
+            Element::Map(fields) => fields,
+            Element::Not(go) => return Err(format!("[{i}] expected a map, got '{go}'")),
         };
-        item.context = take("context", false, &mut errors);
-        item.ciphertext = take("ciphertext", require == Require::Ciphertext, &mut errors);
-        item.plaintext = take("plaintext", require == Require::Plaintext, &mut errors);
-        item.nonce = take("nonce", false, &mut errors);
-        if let Some(v) = map.get("key_version") {
-            match go_type(v) {
-                "<nil>" => {}
-                "json.Number" => match parse_int(v.get().trim()) {
+        let mut item = CryptItem {
+            context: take_string(&mut fields, i, "context", false, &mut errors),
+            ciphertext: take_string(
+                &mut fields,
+                i,
+                "ciphertext",
+                require == Require::Ciphertext,
+                &mut errors,
+            ),
+            plaintext: take_string(
+                &mut fields,
+                i,
+                "plaintext",
+                require == Require::Plaintext,
+                &mut errors,
+            ),
+            nonce: take_string(&mut fields, i, "nonce", false, &mut errors),
+            ..Default::default()
+        };
+        if let Some((_, v)) = fields.iter().find(|(k, _)| k == "key_version") {
+            match v {
+                Scalar::Null => {}
+                Scalar::Num(text) => match parse_int(text) {
                     Ok(n) => item.key_version = n,
                     Err(reason) => errors.push(format!(
-                        "error decoding json.Number into [{i}].key_version: strconv.ParseInt: parsing {:?}: {reason}",
-                        v.get().trim()
+                        "error decoding json.Number into [{i}].key_version: strconv.ParseInt: parsing {text:?}: {reason}"
                     )),
                 },
                 other => errors.push(format!(
-                    "'[{i}].key_version' expected type 'int', got unconvertible type '{other}'"
+                    "'[{i}].key_version' expected type 'int', got unconvertible type '{}'",
+                    other.go_type()
                 )),
             }
         }
-        item.associated_data = take("associated_data", false, &mut errors);
-        item.reference = take("reference", false, &mut errors);
+        item.associated_data = take_string(&mut fields, i, "associated_data", false, &mut errors);
+        item.reference = take_string(&mut fields, i, "reference", false, &mut errors);
         items.push(item);
     }
     if !errors.is_empty() {
@@ -138,35 +274,34 @@ pub(crate) fn string_map_items(
     raw: &RawValue,
     item_type: &str,
 ) -> Result<Vec<HashMap<String, String>>, String> {
-    let elements: Vec<&RawValue> =
-        serde_json::from_str(raw.get()).map_err(|_| format!("'' {}", not_an_array(raw)))?;
+    let elements = elements(raw).map_err(|e| format!("'' {e}"))?;
     let mut items = Vec::with_capacity(elements.len());
     let mut errors = Vec::new();
     for (i, element) in elements.into_iter().enumerate() {
-        let Ok(map) = serde_json::from_str::<HashMap<String, &RawValue>>(element.get()) else {
-            errors.push(format!(
-                "'[{i}]' expected type '{item_type}', got unconvertible type '{}'",
-                go_type(element)
-            ));
-            continue;
-        };
-        let mut item = HashMap::with_capacity(map.len());
-        for (k, v) in map {
-            let value = match go_type(v) {
-                "string" => string_of(v).map(Cow::into_owned),
-                "json.Number" => Some(v.get().trim().to_string()),
-                "<nil>" => Some(String::new()),
-                _ => None,
-            };
-            match value {
-                Some(s) => {
-                    item.insert(k, s);
-                }
-                None => errors.push(format!(
-                    "'[{i}][{k}]' expected type 'string', got unconvertible type '{}'",
-                    go_type(v)
-                )),
+        let fields = match element {
+            Element::Map(fields) => fields,
+            Element::Not(go) => {
+                errors.push(format!(
+                    "'[{i}]' expected type '{item_type}', got unconvertible type '{go}'"
+                ));
+                continue;
             }
+        };
+        let mut item = HashMap::with_capacity(fields.len());
+        for (k, v) in fields {
+            let value = match v {
+                Scalar::Str(s) => s.into_owned(),
+                Scalar::Num(text) => text,
+                Scalar::Null => String::new(),
+                other => {
+                    errors.push(format!(
+                        "'[{i}][{k}]' expected type 'string', got unconvertible type '{}'",
+                        other.go_type()
+                    ));
+                    continue;
+                }
+            };
+            item.insert(k, value);
         }
         items.push(item);
     }

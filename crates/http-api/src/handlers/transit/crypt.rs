@@ -4,17 +4,15 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use http::StatusCode;
-use serde::Serialize;
 use serde_json::json;
 use transit_crypto::{
     CipherInput, Encrypted, Error, KeyOptions, KeyType, Policy, Transit, gobase64,
 };
-use zeroize::Zeroizing;
 
 use super::batch::{self, CryptItem, Require};
 use super::{Reply, engine_error, fields, fields_with, key_name, respond, transit};
 use crate::ctx::{Body, Ctx};
-use crate::family::vault::{Envelope, VaultError};
+use crate::family::vault::{self, Envelope, VaultError};
 use crate::vault::request::{Fields, Kind, Schema};
 
 fn bad(message: impl Into<String>) -> VaultError {
@@ -65,17 +63,18 @@ fn check_contexts(items: &[CryptItem<'_>]) -> Result<bool, VaultError> {
     Ok(set)
 }
 
-/// The decoded per-item inputs (or the item's error).
+/// The decoded per-item inputs (or the item's error). The plaintext is a
+/// plain `Vec`: the request body it came from holds it (in base64) anyway.
 struct Decoded {
     context: Vec<u8>,
-    data: Zeroizing<Vec<u8>>,
+    data: Vec<u8>,
 }
 
 fn decode_item(item: &CryptItem<'_>, plaintext: bool) -> Result<Decoded, String> {
     let data = if plaintext {
-        gobase64::decode_secret(&item.plaintext).map_err(|e| e.to_string())?
+        gobase64::decode(&item.plaintext).map_err(|e| e.to_string())?
     } else {
-        Zeroizing::new(Vec::new())
+        Vec::new()
     };
     let context = super::decode_optional(&item.context).map_err(|e| e.to_string())?;
     Ok(Decoded { context, data })
@@ -88,54 +87,130 @@ fn associated_data(item: &CryptItem<'_>) -> Result<Vec<u8>, Error> {
 
 /// Status of a batch answer (Vault's `batchRequestResponse`): 200 without
 /// item errors; else 400, or `partial_failure_response_code` when some
-/// item succeeded and the code is in 1..=599.
-fn batch_status<D: Serialize>(
-    f: &Fields,
+/// item succeeded and the code is in 1..=599 (else a warning).
+fn batch_status(
+    f: &Fields<'_>,
     errors: bool,
     successes: bool,
-    mut envelope: Envelope<D>,
-) -> http::Response<Body> {
+    warnings: &mut Vec<String>,
+) -> StatusCode {
     if !errors {
-        return envelope.into_response();
+        return StatusCode::OK;
     }
-    let mut code = StatusCode::BAD_REQUEST;
-    if let (Some(wanted), true) = (f.int("partial_failure_response_code"), successes) {
-        match u16::try_from(wanted)
+    let code = StatusCode::BAD_REQUEST;
+    match (f.int("partial_failure_response_code"), successes) {
+        (Some(wanted), true) => match u16::try_from(wanted)
             .ok()
             .filter(|c| (1..=599).contains(c))
             .and_then(|c| StatusCode::from_u16(c).ok())
         {
-            Some(c) => code = c,
+            Some(c) => c,
             None => {
-                envelope = envelope.warn(format!(
+                warnings.push(format!(
                     "invalid HTTP response code override from partial_failure_response_code, reverting to {}",
                     code.as_u16()
                 ));
+                code
             }
-        }
+        },
+        _ => code,
     }
-    envelope.with_status(code).into_response()
 }
 
-/// `{"batch_results": [...]}`, serialized straight from the results.
-#[derive(Serialize)]
-pub(crate) struct BatchResults<T: Serialize> {
-    pub(crate) batch_results: Vec<T>,
+/// A result that writes itself as JSON.
+trait JsonResult {
+    fn write_json(&self, out: &mut String);
+    fn failed(&self) -> bool;
+    /// About how many bytes `write_json` writes.
+    fn json_len(&self) -> usize;
 }
 
-fn is_zero(n: &u32) -> bool {
-    *n == 0
+/// `{"batch_results":[...]}` in Vault's envelope, with the batch status.
+fn batch_reply<T: JsonResult>(
+    ctx: &Ctx,
+    f: &Fields<'_>,
+    results: &[T],
+    with_status: bool,
+) -> http::Response<Body> {
+    let mut warnings = f.warnings().to_vec();
+    let status = if with_status {
+        let errors = results.iter().any(JsonResult::failed);
+        let successes = results.iter().any(|r| !r.failed());
+        batch_status(f, errors, successes, &mut warnings)
+    } else {
+        StatusCode::OK
+    };
+    let size: usize = results.iter().map(JsonResult::json_len).sum();
+    vault::raw_envelope_with(&ctx.request_id, &warnings, status, size + 32, |data| {
+        data.push_str("{\"batch_results\":[");
+        for (i, r) in results.iter().enumerate() {
+            if i > 0 {
+                data.push(',');
+            }
+            r.write_json(data);
+        }
+        data.push_str("]}");
+    })
 }
 
-#[derive(Serialize, Default)]
+#[derive(Default)]
 struct EncryptResult {
-    #[serde(skip_serializing_if = "String::is_empty")]
     ciphertext: String,
-    #[serde(skip_serializing_if = "is_zero")]
     key_version: u32,
-    #[serde(skip_serializing_if = "String::is_empty")]
     error: String,
     reference: String,
+}
+
+impl JsonResult for EncryptResult {
+    /// Vault omits an empty `ciphertext` or `error` and a zero `key_version`.
+    fn write_json(&self, out: &mut String) {
+        out.push('{');
+        if !self.ciphertext.is_empty() {
+            out.push_str("\"ciphertext\":");
+            vault::push_plain_str(out, &self.ciphertext);
+            out.push(',');
+        }
+        if self.key_version != 0 {
+            out.push_str("\"key_version\":");
+            out.push_str(&self.key_version.to_string());
+            out.push(',');
+        }
+        if !self.error.is_empty() {
+            out.push_str("\"error\":");
+            vault::push_json_str(out, &self.error);
+            out.push(',');
+        }
+        out.push_str("\"reference\":");
+        vault::push_json_str(out, &self.reference);
+        out.push('}');
+    }
+
+    fn failed(&self) -> bool {
+        !self.error.is_empty()
+    }
+
+    fn json_len(&self) -> usize {
+        self.ciphertext.len() + self.error.len() + self.reference.len() + 64
+    }
+}
+
+/// The single-item answer of encrypt and rewrap.
+fn ciphertext_reply(ctx: &Ctx, f: &Fields<'_>, r: EncryptResult) -> Reply {
+    if !r.error.is_empty() {
+        return Err(bad(r.error));
+    }
+    let mut data = String::with_capacity(r.ciphertext.len() + 48);
+    data.push_str("{\"ciphertext\":");
+    vault::push_plain_str(&mut data, &r.ciphertext);
+    data.push_str(",\"key_version\":");
+    data.push_str(&r.key_version.to_string());
+    data.push('}');
+    Ok(vault::raw_envelope(
+        &ctx.request_id,
+        &data,
+        f.warnings(),
+        StatusCode::OK,
+    ))
 }
 
 impl EncryptResult {
@@ -178,7 +253,7 @@ pub(crate) async fn encrypt(ctx: Ctx) -> http::Response<Body> {
 /// upsert) unless `config/keys` disables upserts.
 async fn key_for_encrypt(
     engine: &Transit,
-    f: &Fields,
+    f: &Fields<'_>,
     context_set: bool,
 ) -> Result<Arc<Policy>, VaultError> {
     let name = key_name(f)?;
@@ -237,35 +312,39 @@ async fn encrypt_(ctx: &Ctx) -> Reply {
         .collect();
 
     if !batch {
-        let r = results.into_iter().next().unwrap_or_default();
-        if !r.error.is_empty() {
-            return Err(bad(r.error));
-        }
-        return Ok(Envelope::data(
-            &ctx.request_id,
-            json!({"ciphertext": r.ciphertext, "key_version": r.key_version}),
-        )
-        .warn_all(f.warnings())
-        .into_response());
+        return ciphertext_reply(ctx, &f, results.into_iter().next().unwrap_or_default());
     }
-    let errors = results.iter().any(|r| !r.error.is_empty());
-    let successes = results.iter().any(|r| r.error.is_empty());
-    let envelope = Envelope::data(
-        &ctx.request_id,
-        BatchResults {
-            batch_results: results,
-        },
-    )
-    .warn_all(f.warnings());
-    Ok(batch_status(&f, errors, successes, envelope))
+    Ok(batch_reply(ctx, &f, &results, true))
 }
 
-#[derive(Serialize, Default)]
+#[derive(Default)]
 struct DecryptResult {
     plaintext: String,
-    #[serde(skip_serializing_if = "String::is_empty")]
     error: String,
     reference: String,
+}
+
+impl JsonResult for DecryptResult {
+    /// `plaintext` is always there (empty on error), as in Vault.
+    fn write_json(&self, out: &mut String) {
+        out.push_str("{\"plaintext\":");
+        vault::push_plain_str(out, &self.plaintext);
+        if !self.error.is_empty() {
+            out.push_str(",\"error\":");
+            vault::push_json_str(out, &self.error);
+        }
+        out.push_str(",\"reference\":");
+        vault::push_json_str(out, &self.reference);
+        out.push('}');
+    }
+
+    fn failed(&self) -> bool {
+        !self.error.is_empty()
+    }
+
+    fn json_len(&self) -> usize {
+        self.plaintext.len() + self.error.len() + self.reference.len() + 48
+    }
 }
 
 const DECRYPT: Schema = &[
@@ -289,7 +368,7 @@ fn ciphertext_item(item: &CryptItem<'_>) -> Result<Decoded, String> {
     Ok(decoded)
 }
 
-async fn existing_key(ctx: &Ctx, f: &Fields) -> Result<Arc<Policy>, VaultError> {
+async fn existing_key(ctx: &Ctx, f: &Fields<'_>) -> Result<Arc<Policy>, VaultError> {
     let name = key_name(f)?;
     transit(ctx)?
         .get(&name)
@@ -346,22 +425,18 @@ async fn decrypt_(ctx: &Ctx) -> Reply {
         if !r.error.is_empty() {
             return Err(bad(r.error));
         }
-        return Ok(
-            Envelope::data(&ctx.request_id, json!({"plaintext": r.plaintext}))
-                .warn_all(f.warnings())
-                .into_response(),
-        );
+        let mut data = String::with_capacity(r.plaintext.len() + 16);
+        data.push_str("{\"plaintext\":");
+        vault::push_plain_str(&mut data, &r.plaintext);
+        data.push('}');
+        return Ok(vault::raw_envelope(
+            &ctx.request_id,
+            &data,
+            f.warnings(),
+            StatusCode::OK,
+        ));
     }
-    let errors = results.iter().any(|r| !r.error.is_empty());
-    let successes = results.iter().any(|r| r.error.is_empty());
-    let envelope = Envelope::data(
-        &ctx.request_id,
-        BatchResults {
-            batch_results: results,
-        },
-    )
-    .warn_all(f.warnings());
-    Ok(batch_status(&f, errors, successes, envelope))
+    Ok(batch_reply(ctx, &f, &results, true))
 }
 
 const REWRAP: Schema = &[
@@ -411,25 +486,10 @@ async fn rewrap_(ctx: &Ctx) -> Reply {
         })
         .collect();
     if !batch {
-        let r = results.into_iter().next().unwrap_or_default();
-        if !r.error.is_empty() {
-            return Err(bad(r.error));
-        }
-        return Ok(Envelope::data(
-            &ctx.request_id,
-            json!({"ciphertext": r.ciphertext, "key_version": r.key_version}),
-        )
-        .warn_all(f.warnings())
-        .into_response());
+        return ciphertext_reply(ctx, &f, results.into_iter().next().unwrap_or_default());
     }
-    Ok(Envelope::data(
-        &ctx.request_id,
-        BatchResults {
-            batch_results: results,
-        },
-    )
-    .warn_all(f.warnings())
-    .into_response())
+    // Rewrap batches answer 200 whatever the items say.
+    Ok(batch_reply(ctx, &f, &results, false))
 }
 
 const DATAKEY: Schema = &[

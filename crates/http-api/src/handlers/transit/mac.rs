@@ -8,7 +8,11 @@ use serde_json::json;
 use transit_crypto::{Error, HashAlgorithm, Policy, gobase64};
 
 use super::batch;
-use super::crypt::BatchResults;
+/// `{"batch_results": [...]}`, serialized straight from the results.
+#[derive(Serialize)]
+struct BatchResults<T: Serialize> {
+    batch_results: Vec<T>,
+}
 use super::{Reply, engine_error, fields_with, key_name, respond, transit};
 use crate::ctx::{Body, Ctx};
 use crate::family::vault::{Envelope, VaultError};
@@ -32,7 +36,7 @@ struct HmacResult {
     reference: String,
 }
 
-async fn policy(ctx: &Ctx, f: &Fields) -> Result<std::sync::Arc<Policy>, VaultError> {
+async fn policy(ctx: &Ctx, f: &Fields<'_>) -> Result<std::sync::Arc<Policy>, VaultError> {
     let name = key_name(f)?;
     transit(ctx)?
         .get(&name)
@@ -43,7 +47,7 @@ async fn policy(ctx: &Ctx, f: &Fields) -> Result<std::sync::Arc<Policy>, VaultEr
 
 /// The batch items (`map[string]string`), or the single input as one item.
 fn string_items(
-    f: &Fields,
+    f: &Fields<'_>,
     item_type: &str,
     single: impl FnOnce() -> Result<HashMap<String, String>, VaultError>,
 ) -> Result<(Vec<HashMap<String, String>>, bool), VaultError> {
@@ -248,7 +252,7 @@ async fn verify_(ctx: &Ctx) -> Reply {
 
 async fn verify_hmacs(
     ctx: &Ctx,
-    f: &Fields,
+    f: &Fields<'_>,
     algorithm: &str,
     items: &[HashMap<String, String>],
     batch: bool,

@@ -31,12 +31,12 @@ pub(crate) fn respond(reply: Reply) -> http::Response<Body> {
 /// The request's fields by `schema`. `optional` names the captures of
 /// Vault's optional trailing URL parameters: Vault sets them (empty) even
 /// when the URL has none, replacing a body value of the same name.
-pub(crate) fn fields_with(
-    ctx: &Ctx,
+pub(crate) fn fields_with<'c>(
+    ctx: &'c Ctx,
     schema: Schema,
     optional: &[&str],
     plain_errors: bool,
-) -> Result<Fields, VaultError> {
+) -> Result<Fields<'c>, VaultError> {
     let mut captures = ctx.params.clone();
     for name in optional {
         if !captures.iter().any(|(k, _)| k == name) {
@@ -58,7 +58,7 @@ pub(crate) fn fields_with(
 }
 
 /// The request's fields by `schema`.
-pub(crate) fn fields(ctx: &Ctx, schema: Schema) -> Result<Fields, VaultError> {
+pub(crate) fn fields<'c>(ctx: &'c Ctx, schema: Schema) -> Result<Fields<'c>, VaultError> {
     fields_with(ctx, schema, &[], false)
 }
 
@@ -71,7 +71,7 @@ pub(crate) fn transit(ctx: &Ctx) -> Result<Arc<Transit>, VaultError> {
 }
 
 /// The `{name}` capture (the router has checked it against Vault's rule).
-pub(crate) fn key_name(fields: &Fields) -> Result<KeyName, VaultError> {
+pub(crate) fn key_name(fields: &Fields<'_>) -> Result<KeyName, VaultError> {
     fields
         .str("name")
         .and_then(KeyName::parse)
