@@ -122,6 +122,23 @@ impl Policy {
 
     /// Encrypts `plaintext`.
     pub fn encrypt(&self, plaintext: &[u8], input: &CipherInput<'_>) -> Result<Encrypted, Error> {
+        let mut ciphertext = String::new();
+        let version = self.encrypt_to(plaintext, input, &mut ciphertext)?;
+        Ok(Encrypted {
+            ciphertext,
+            version,
+        })
+    }
+
+    /// Encrypts `plaintext` and appends the ciphertext to `out` (a batch
+    /// answer is written in place, without a string per item). Returns the
+    /// version; on error nothing is appended.
+    pub fn encrypt_to(
+        &self,
+        plaintext: &[u8],
+        input: &CipherInput<'_>,
+        out: &mut String,
+    ) -> Result<u32, Error> {
         if input.nonce_given {
             return Err(Error::NonceNotAllowed);
         }
@@ -144,10 +161,8 @@ impl Policy {
             None => cipher::random_nonce()?,
         };
         let sealed = cipher::seal(aead, &key, nonce, input.associated_data, plaintext)?;
-        Ok(Encrypted {
-            ciphertext: prefixed::format_encoded(version, &sealed),
-            version,
-        })
+        prefixed::write_encoded(out, version, &sealed);
+        Ok(version)
     }
 
     /// The convergent scheme of `version`, refusing the old ones.

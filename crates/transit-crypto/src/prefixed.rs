@@ -16,13 +16,19 @@ pub fn format(version: u32, payload_base64: &str) -> String {
 /// `vault:v<version>:` + base64(`payload`), encoded straight into the
 /// output (one allocation: ciphertexts are the hot path).
 pub fn format_encoded(version: u32, payload: &[u8]) -> String {
-    use base64::Engine;
-    let mut s = String::with_capacity(PREFIX.len() + 12 + payload.len().div_ceil(3) * 4);
-    s.push_str(PREFIX);
-    s.push_str(&version.to_string());
-    s.push(':');
-    base64::engine::general_purpose::STANDARD.encode_string(payload, &mut s);
+    let mut s = String::new();
+    write_encoded(&mut s, version, payload);
     s
+}
+
+/// Appends `vault:v<version>:` + base64(`payload`) to `out`.
+pub fn write_encoded(out: &mut String, version: u32, payload: &[u8]) {
+    use base64::Engine;
+    out.reserve(PREFIX.len() + 12 + payload.len().div_ceil(3) * 4);
+    out.push_str(PREFIX);
+    out.push_str(&version.to_string());
+    out.push(':');
+    base64::engine::general_purpose::STANDARD.encode_string(payload, out);
 }
 
 /// What is wrong with a framed value (each caller words it its own way).

@@ -158,11 +158,49 @@ pub(crate) fn push_plain_str(out: &mut String, s: &str) {
     out.push('"');
 }
 
-/// Vault's envelope around data that `write_data` renders as JSON into the
-/// answer itself (batch results, ciphertexts: written once, not built as a
-/// tree, serialized, and copied). `size_hint` is the expected data length.
-/// `status` is not always 200: batch results keep the success envelope with
-/// an error status (Vault's `RespondWithStatusCode`).
+/// Vault's envelope written by hand around data the caller renders as JSON
+/// straight into it (batch results, ciphertexts: written once, not built as
+/// a tree, serialized and copied).
+pub(crate) struct EnvelopeWriter {
+    out: String,
+}
+
+impl EnvelopeWriter {
+    /// Starts the envelope; `size_hint` is the expected data length.
+    pub(crate) fn new(request_id: &str, size_hint: usize) -> Self {
+        let mut out = String::with_capacity(size_hint + 256);
+        out.push_str("{\"request_id\":");
+        push_json_str(&mut out, request_id);
+        out.push_str(",\"lease_id\":\"\",\"renewable\":false,\"lease_duration\":0,\"data\":");
+        EnvelopeWriter { out }
+    }
+
+    /// Where the data's JSON goes.
+    pub(crate) fn data(&mut self) -> &mut String {
+        &mut self.out
+    }
+
+    /// Ends the envelope. `status` is not always 200: batch results keep the
+    /// success envelope with an error status (Vault's `RespondWithStatusCode`).
+    pub(crate) fn finish(mut self, warnings: &[String], status: StatusCode) -> http::Response<Body> {
+        self.out.push_str(",\"wrap_info\":null,\"warnings\":");
+        if warnings.is_empty() {
+            self.out.push_str("null");
+        } else {
+            self.out
+                .push_str(&serde_json::to_string(warnings).unwrap_or_else(|_| "null".into()));
+        }
+        self.out.push_str(",\"auth\":null}");
+        let resp = http::Response::builder()
+            .status(status)
+            .header(http::header::CONTENT_TYPE, CONTENT_TYPE)
+            .body(Body::from(self.out))
+            .unwrap_or_else(|_| http::Response::new(Body::default()));
+        with_vault_headers(resp)
+    }
+}
+
+/// [`EnvelopeWriter`] for data written by `write_data`.
 pub(crate) fn raw_envelope_with(
     request_id: &str,
     warnings: &[String],
@@ -170,24 +208,9 @@ pub(crate) fn raw_envelope_with(
     size_hint: usize,
     write_data: impl FnOnce(&mut String),
 ) -> http::Response<Body> {
-    let mut out = String::with_capacity(size_hint + 256);
-    out.push_str("{\"request_id\":");
-    push_json_str(&mut out, request_id);
-    out.push_str(",\"lease_id\":\"\",\"renewable\":false,\"lease_duration\":0,\"data\":");
-    write_data(&mut out);
-    out.push_str(",\"wrap_info\":null,\"warnings\":");
-    if warnings.is_empty() {
-        out.push_str("null");
-    } else {
-        out.push_str(&serde_json::to_string(warnings).unwrap_or_else(|_| "null".into()));
-    }
-    out.push_str(",\"auth\":null}");
-    let resp = http::Response::builder()
-        .status(status)
-        .header(http::header::CONTENT_TYPE, CONTENT_TYPE)
-        .body(Body::from(out))
-        .unwrap_or_else(|_| http::Response::new(Body::default()));
-    with_vault_headers(resp)
+    let mut w = EnvelopeWriter::new(request_id, size_hint);
+    write_data(w.data());
+    w.finish(warnings, status)
 }
 
 /// [`raw_envelope_with`] around data already rendered.

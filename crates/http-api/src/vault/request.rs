@@ -13,9 +13,10 @@
 //! Numbers keep their JSON text ([`RawValue`]), so `1.5` for an int fails
 //! with Go's `invalid syntax` exactly as Vault does.
 
-use serde::de::{Deserializer, MapAccess, Visitor};
+use serde::de::{DeserializeSeed, Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
+use super::batch_json::BatchInput;
 use super::goparse::{go_quote, parse_bool, parse_duration_secs, parse_int};
 use crate::family::vault::VaultError;
 
@@ -30,8 +31,10 @@ pub(crate) enum Kind {
     Bool,
     /// `TypeDurationSecond`: whole seconds, never negative.
     DurationSecs,
-    /// JSON kept as it is (`batch_input`): the handler decodes it.
-    Raw,
+    /// Accepted (so not "unrecognized") and not read: any JSON.
+    Any,
+    /// `batch_input`: decoded in the same pass as the body.
+    Batch,
 }
 
 /// The fields a route declares, captures included.
@@ -45,13 +48,8 @@ pub(crate) enum Input<'a> {
     Json(&'a RawValue),
     /// From the query string, a form or a route capture.
     Text(String),
-}
-
-/// JSON kept for the handler: borrowed from the body, or made from text.
-#[derive(Debug)]
-enum Raw<'a> {
-    Borrowed(&'a RawValue),
-    Owned(Box<RawValue>),
+    /// A `batch_input` decoded while the body was read.
+    Batch(BatchInput<'a>),
 }
 
 /// A coerced value.
@@ -61,7 +59,7 @@ enum Value<'a> {
     Int(i64),
     Bool(bool),
     Secs(u64),
-    Raw(Raw<'a>),
+    Batch(BatchInput<'a>),
 }
 
 /// Go's name for the type of a JSON value, as Vault's errors print it.
@@ -80,17 +78,25 @@ fn json_string(raw: &RawValue) -> Option<String> {
     serde_json::from_str::<String>(raw.get()).ok()
 }
 
-fn is_null(raw: &RawValue) -> bool {
-    raw.get().trim() == "null"
-}
-
 fn coerce(kind: Kind, input: Input<'_>) -> Result<Option<Value<'_>>, String> {
     let (text, go) = match input {
+        Input::Batch(BatchInput::Null) => return Ok(None),
+        Input::Batch(b) => return Ok(Some(Value::Batch(b))),
+        // A batch given as text (query, form) is a string, not an array.
+        Input::Text(_) if kind == Kind::Batch => {
+            return Ok(Some(Value::Batch(BatchInput::NotArray("string"))));
+        }
+        Input::Json(raw) if kind == Kind::Batch => {
+            return match serde_json::from_str::<BatchInput<'_>>(raw.get()) {
+                Ok(BatchInput::Null) => Ok(None),
+                Ok(b) => Ok(Some(Value::Batch(b))),
+                Err(e) => Err(e.to_string()),
+            };
+        }
         Input::Text(t) => (Some(t), "string"),
         Input::Json(raw) => {
-            if kind == Kind::Raw {
-                // `null` means "not given" for raw fields.
-                return Ok((!is_null(raw)).then_some(Value::Raw(Raw::Borrowed(raw))));
+            if kind == Kind::Any {
+                return Ok(None);
             }
             let go = go_type(raw);
             match go {
@@ -106,7 +112,7 @@ fn coerce(kind: Kind, input: Input<'_>) -> Result<Option<Value<'_>>, String> {
                         Kind::DurationSecs => {
                             return Err("could not parse duration from input".into());
                         }
-                        Kind::Raw => return Ok(None),
+                        Kind::Any | Kind::Batch => return Ok(None),
                     };
                     return Err(format!(
                         "'' expected type '{want}', got unconvertible type '{go}'"
@@ -122,8 +128,8 @@ fn coerce(kind: Kind, input: Input<'_>) -> Result<Option<Value<'_>>, String> {
             Kind::Int => Value::Int(0),
             Kind::Bool => Value::Bool(false),
             Kind::DurationSecs => Value::Secs(0),
-            // Raw fields returned above; nothing to coerce.
-            Kind::Raw => return Ok(None),
+            // Batch and ignored fields returned above; nothing to coerce.
+            Kind::Any | Kind::Batch => return Ok(None),
         }));
     };
     let value = match kind {
@@ -156,14 +162,7 @@ fn coerce(kind: Kind, input: Input<'_>) -> Result<Option<Value<'_>>, String> {
             }
             Value::Secs(secs as u64)
         }
-        Kind::Raw => {
-            // A raw field given as text (query, form): keep it as a JSON string.
-            let json = serde_json::to_string(&text).unwrap_or_default();
-            match RawValue::from_string(json) {
-                Ok(raw) => Value::Raw(Raw::Owned(raw)),
-                Err(_) => return Ok(None),
-            }
-        }
+        Kind::Batch | Kind::Any => return Ok(None),
     };
     Ok(Some(value))
 }
@@ -209,8 +208,12 @@ fn parse_error() -> VaultError {
     VaultError::bad_request("error parsing JSON")
 }
 
-/// The raw data of a request, before coercion.
-pub(crate) fn raw_data<'a>(src: &Source<'a, '_>) -> Result<Vec<(String, Input<'a>)>, VaultError> {
+/// The raw data of a request, before coercion. Values of the `batch`
+/// fields are decoded as batches in the same pass.
+pub(crate) fn raw_data<'a>(
+    src: &Source<'a, '_>,
+    batch: &[&str],
+) -> Result<Vec<(String, Input<'a>)>, VaultError> {
     if src.from_query {
         return Ok(src
             .query
@@ -243,29 +246,33 @@ pub(crate) fn raw_data<'a>(src: &Source<'a, '_>) -> Result<Vec<(String, Input<'a
     }
     let mut de = serde_json::Deserializer::from_slice(trimmed);
     let entries = de
-        .deserialize_map(EntriesVisitor)
+        .deserialize_map(EntriesVisitor { batch })
         .map_err(|_| parse_error())?;
     de.end().map_err(|_| parse_error())?;
-    Ok(entries
-        .into_iter()
-        .map(|(k, v)| (k, Input::Json(v)))
-        .collect())
+    Ok(entries)
 }
 
 /// A JSON object's entries in a list, the values borrowed from the body; a
 /// repeated key keeps its last value, as Go's decoder does.
-struct EntriesVisitor;
+struct EntriesVisitor<'b> {
+    batch: &'b [&'b str],
+}
 
-impl<'de> Visitor<'de> for EntriesVisitor {
-    type Value = Vec<(String, &'de RawValue)>;
+impl<'de> Visitor<'de> for EntriesVisitor<'_> {
+    type Value = Vec<(String, Input<'de>)>;
 
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("a JSON object")
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut entries: Vec<(String, &'de RawValue)> = Vec::new();
-        while let Some((k, v)) = map.next_entry::<String, &'de RawValue>()? {
+        let mut entries: Vec<(String, Input<'de>)> = Vec::new();
+        while let Some(k) = map.next_key::<String>()? {
+            let v = if self.batch.contains(&k.as_str()) {
+                Input::Batch(map.next_value_seed(BatchSeed)?)
+            } else {
+                Input::Json(map.next_value::<&'de RawValue>()?)
+            };
             match entries.iter_mut().find(|(name, _)| *name == k) {
                 Some(slot) => slot.1 = v,
                 None => entries.push((k, v)),
@@ -275,10 +282,25 @@ impl<'de> Visitor<'de> for EntriesVisitor {
     }
 }
 
+struct BatchSeed;
+
+impl<'de> DeserializeSeed<'de> for BatchSeed {
+    type Value = BatchInput<'de>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        serde::Deserialize::deserialize(d)
+    }
+}
+
 impl<'a> Fields<'a> {
     /// Coerces the request's data by `schema`.
     pub(crate) fn parse(src: &Source<'a, '_>, schema: Schema) -> Result<Fields<'a>, VaultError> {
-        let mut data: Vec<(String, Input<'a>)> = raw_data(src)?;
+        let batch: Vec<&str> = schema
+            .iter()
+            .filter(|(_, k)| *k == Kind::Batch)
+            .map(|(n, _)| *n)
+            .collect();
+        let mut data: Vec<(String, Input<'a>)> = raw_data(src, &batch)?;
         let mut fields = Fields::default();
 
         // Captures replace body values (Vault warns after the ignored list).
@@ -385,13 +407,21 @@ impl<'a> Fields<'a> {
         }
     }
 
-    /// A raw JSON field, if given and not `null`.
-    pub(crate) fn raw(&self, name: &str) -> Option<&RawValue> {
-        match self.get(name) {
-            Some(Value::Raw(Raw::Borrowed(r))) => Some(r),
-            Some(Value::Raw(Raw::Owned(r))) => Some(r),
+    /// Takes a batch field out, if given and not `null`.
+    pub(crate) fn take_batch(&mut self, name: &str) -> Option<BatchInput<'a>> {
+        let pos = self
+            .values
+            .iter()
+            .position(|(k, v)| *k == name && matches!(v, Value::Batch(_)))?;
+        match self.values.swap_remove(pos).1 {
+            Value::Batch(b) => Some(b),
             _ => None,
         }
+    }
+
+    /// True when a batch field was given.
+    pub(crate) fn has_batch(&self, name: &str) -> bool {
+        matches!(self.get(name), Some(Value::Batch(_)))
     }
 }
 
@@ -405,7 +435,7 @@ mod tests {
         ("key_version", Kind::Int),
         ("derived", Kind::Bool),
         ("auto_rotate_period", Kind::DurationSecs),
-        ("batch_input", Kind::Raw),
+        ("batch_input", Kind::Batch),
     ];
 
     fn parse(body: &str) -> Result<Fields<'_>, String> {
@@ -436,7 +466,7 @@ mod tests {
         assert_eq!(f.int("key_version"), Some(1));
         let f = parse(r#"{"plaintext":null,"batch_input":null}"#).unwrap();
         assert_eq!(f.str("plaintext"), Some(""));
-        assert!(f.raw("batch_input").is_none());
+        assert!(!f.has_batch("batch_input"));
         assert_eq!(
             parse(r#"{"key_version":1.5}"#).unwrap_err(),
             "Field validation failed: error converting input for field \"key_version\": '' cannot parse value as 'int': strconv.ParseInt: invalid syntax"

@@ -10,11 +10,8 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde_json::value::RawValue;
-
+use crate::vault::batch_json::{BatchInput, Element, Scalar};
 use crate::vault::goparse::parse_int;
-use crate::vault::request::go_type;
 
 /// One encrypt, decrypt or rewrap item.
 #[derive(Debug, Default)]
@@ -36,146 +33,13 @@ pub(crate) enum Require {
     Nothing,
 }
 
-/// A JSON value inside a batch item, as much as Vault's decoders look at.
-#[derive(Debug)]
-enum Scalar<'a> {
-    Str(Cow<'a, str>),
-    /// A number, with its text (Go's `json.Number`).
-    Num(String),
-    Bool,
-    Null,
-    Array,
-    Map,
-}
-
-impl Scalar<'_> {
-    /// Go's name for the value's type, as Vault's errors print it.
-    fn go_type(&self) -> &'static str {
-        match self {
-            Scalar::Str(_) => "string",
-            Scalar::Num(_) => "json.Number",
-            Scalar::Bool => "bool",
-            Scalar::Null => "<nil>",
-            Scalar::Array => "[]interface {}",
-            Scalar::Map => "map[string]interface {}",
-        }
+/// The elements, or Vault's text for a `batch_input` that is no array.
+fn elements(input: BatchInput<'_>) -> Result<Vec<Element<'_>>, String> {
+    match input {
+        BatchInput::Elements(e) => Ok(e),
+        BatchInput::NotArray(go) => Err(format!("source data must be an array or slice, got {go}")),
+        BatchInput::Null => Ok(Vec::new()),
     }
-}
-
-struct ScalarVisitor;
-
-impl<'de> Visitor<'de> for ScalarVisitor {
-    type Value = Scalar<'de>;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("a JSON value")
-    }
-    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-        Ok(Scalar::Str(Cow::Borrowed(v)))
-    }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(Scalar::Str(Cow::Owned(v.to_string())))
-    }
-    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
-        Ok(Scalar::Str(Cow::Owned(v)))
-    }
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-        Ok(Scalar::Num(v.to_string()))
-    }
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-        Ok(Scalar::Num(v.to_string()))
-    }
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
-        Ok(Scalar::Num(v.to_string()))
-    }
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
-        Ok(Scalar::Bool)
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(Scalar::Null)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(Scalar::Array)
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-        Ok(Scalar::Map)
-    }
-}
-
-impl<'de> Deserialize<'de> for Scalar<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(ScalarVisitor)
-    }
-}
-
-/// One element of `batch_input`: an object's fields, or what it was instead.
-#[derive(Debug)]
-enum Element<'a> {
-    Map(Vec<(String, Scalar<'a>)>),
-    Not(&'static str),
-}
-
-struct ElementVisitor;
-
-impl<'de> Visitor<'de> for ElementVisitor {
-    type Value = Element<'de>;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("a JSON value")
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut fields = Vec::new();
-        while let Some((k, v)) = map.next_entry::<String, Scalar<'de>>()? {
-            // A repeated key: the last one wins, as in Go.
-            fields.retain(|(name, _): &(String, Scalar<'de>)| *name != k);
-            fields.push((k, v));
-        }
-        Ok(Element::Map(fields))
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(Element::Not("[]interface {}"))
-    }
-    fn visit_borrowed_str<E: de::Error>(self, _: &'de str) -> Result<Self::Value, E> {
-        Ok(Element::Not("string"))
-    }
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
-        Ok(Element::Not("string"))
-    }
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
-        Ok(Element::Not("json.Number"))
-    }
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
-        Ok(Element::Not("json.Number"))
-    }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
-        Ok(Element::Not("json.Number"))
-    }
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
-        Ok(Element::Not("bool"))
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(Element::Not("<nil>"))
-    }
-}
-
-impl<'de> Deserialize<'de> for Element<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(ElementVisitor)
-    }
-}
-
-/// The elements of `batch_input`, in one pass over its text.
-fn elements(raw: &RawValue) -> Result<Vec<Element<'_>>, String> {
-    if !raw.get().trim_start().starts_with('[') {
-        return Err(format!(
-            "source data must be an array or slice, got {}",
-            go_type(raw)
-        ));
-    }
-    serde_json::from_str(raw.get()).map_err(|e| e.to_string())
 }
 
 /// One string field of an item, with Vault's errors: a required field
@@ -214,8 +78,11 @@ fn take_string<'a>(
 
 /// Decodes encrypt/decrypt/rewrap items. The error text follows
 /// `failed to parse batch input: `.
-pub(crate) fn crypt_items(raw: &RawValue, require: Require) -> Result<Vec<CryptItem<'_>>, String> {
-    let elements = elements(raw)?;
+pub(crate) fn crypt_items(
+    input: BatchInput<'_>,
+    require: Require,
+) -> Result<Vec<CryptItem<'_>>, String> {
+    let elements = elements(input)?;
     let mut items = Vec::with_capacity(elements.len());
     let mut errors: Vec<String> = Vec::new();
     for (i, element) in elements.into_iter().enumerate() {
@@ -271,10 +138,10 @@ pub(crate) fn crypt_items(raw: &RawValue, require: Require) -> Result<Vec<CryptI
 /// (as their text); `null` is the empty string. `item_type` is the Go
 /// type Vault names in its error.
 pub(crate) fn string_map_items(
-    raw: &RawValue,
+    input: BatchInput<'_>,
     item_type: &str,
 ) -> Result<Vec<HashMap<String, String>>, String> {
-    let elements = elements(raw).map_err(|e| format!("'' {e}"))?;
+    let elements = elements(input).map_err(|e| format!("'' {e}"))?;
     let mut items = Vec::with_capacity(elements.len());
     let mut errors = Vec::new();
     for (i, element) in elements.into_iter().enumerate() {
@@ -319,13 +186,13 @@ pub(crate) fn string_map_items(
 mod tests {
     use super::*;
 
-    fn raw(s: &str) -> Box<RawValue> {
-        RawValue::from_string(s.to_string()).unwrap()
+    fn raw(s: &str) -> BatchInput<'_> {
+        serde_json::from_str(s).unwrap()
     }
 
     #[test]
     fn vaults_texts() {
-        let e = |s: &str, r| crypt_items(&raw(s), r).unwrap_err();
+        let e = |s: &str, r| crypt_items(raw(s), r).unwrap_err();
         assert_eq!(
             e("\"x\"", Require::Plaintext),
             "source data must be an array or slice, got string"
@@ -362,12 +229,12 @@ mod tests {
         );
         let input =
             raw(r#"[{"plaintext":"eA==","context":null,"reference":"r\u00e9","key_version":2}]"#);
-        let ok = crypt_items(&input, Require::Plaintext).unwrap();
+        let ok = crypt_items(input, Require::Plaintext).unwrap();
         assert_eq!(ok[0].plaintext, "eA==");
         assert_eq!(ok[0].reference, "ré");
         assert_eq!(ok[0].key_version, 2);
         assert_eq!(
-            crypt_items(&raw("[{}]"), Require::Nothing).unwrap().len(),
+            crypt_items(raw("[{}]"), Require::Nothing).unwrap().len(),
             1
         );
     }
@@ -375,18 +242,18 @@ mod tests {
     #[test]
     fn string_maps() {
         let items = string_map_items(
-            &raw(r#"[{"input":5,"reference":null},{"input":"eA=="}]"#),
+            raw(r#"[{"input":5,"reference":null},{"input":"eA=="}]"#),
             "transit.batchRequestHMACItem",
         )
         .unwrap();
         assert_eq!(items[0]["input"], "5");
         assert_eq!(items[0]["reference"], "");
         assert_eq!(
-            string_map_items(&raw("\"x\""), "t").unwrap_err(),
+            string_map_items(raw("\"x\""), "t").unwrap_err(),
             "'' source data must be an array or slice, got string"
         );
         assert_eq!(
-            string_map_items(&raw("[5]"), "transit.batchRequestHMACItem").unwrap_err(),
+            string_map_items(raw("[5]"), "transit.batchRequestHMACItem").unwrap_err(),
             "decoding failed due to the following error(s):\n\n'[0]' expected type 'transit.batchRequestHMACItem', got unconvertible type 'json.Number'"
         );
     }

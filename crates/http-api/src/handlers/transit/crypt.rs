@@ -21,16 +21,20 @@ fn bad(message: impl Into<String>) -> VaultError {
 
 /// The items of a request: `batch_input`, or the top-level fields as one
 /// item. `require` names the field a single request must carry.
-fn items<'f>(f: &'f Fields, require: Require) -> Result<(Vec<CryptItem<'f>>, bool), VaultError> {
-    if let Some(raw) = f.raw("batch_input") {
-        let items = batch::crypt_items(raw, require)
+fn items<'a>(
+    f: &mut Fields<'a>,
+    require: Require,
+) -> Result<(Vec<CryptItem<'a>>, bool), VaultError> {
+    if let Some(input) = f.take_batch("batch_input") {
+        let items = batch::crypt_items(input, require)
             .map_err(|e| bad(format!("failed to parse batch input: {e}")))?;
         if items.is_empty() {
             return Err(bad("missing batch input to process"));
         }
         return Ok((items, true));
     }
-    let text = |name: &str| Cow::Borrowed(f.str_or(name, ""));
+    // One item: copying its few strings costs nothing.
+    let text = |name: &str| Cow::Owned(f.str_or(name, "").to_string());
     match require {
         Require::Plaintext if !f.has("plaintext") => {
             return Err(bad("missing plaintext to encrypt"));
@@ -241,7 +245,7 @@ const ENCRYPT: Schema = &[
     ("partial_failure_response_code", Kind::Int),
     ("associated_data", Kind::Str),
     ("padding_scheme", Kind::Str),
-    ("batch_input", Kind::Raw),
+    ("batch_input", Kind::Batch),
 ];
 
 /// `POST encrypt/:name`.
@@ -278,43 +282,85 @@ async fn key_for_encrypt(
 
 async fn encrypt_(ctx: &Ctx) -> Reply {
     // Encrypt has Vault's existence check: coercion errors come unprefixed.
-    let f = fields_with(ctx, ENCRYPT, &[], true)?;
-    let (items, batch) = items(&f, Require::Plaintext)?;
+    let mut f = fields_with(ctx, ENCRYPT, &[], true)?;
+    let (items, batch) = items(&mut f, Require::Plaintext)?;
     let context_set = check_contexts(&items)?;
     let decoded: Vec<Result<Decoded, String>> =
         items.iter().map(|i| decode_item(i, true)).collect();
     let engine = transit(ctx)?;
     let policy = key_for_encrypt(&engine, &f, context_set).await?;
 
-    let results: Vec<EncryptResult> = items
-        .iter()
-        .zip(decoded)
-        .map(|(item, decoded)| {
-            let outcome = decoded.and_then(|d| {
-                if !item.nonce.is_empty() {
-                    return Err(Error::NonceNotAllowed.to_string());
-                }
-                let aad = associated_data(item).map_err(|e| e.to_string())?;
-                policy
-                    .encrypt(
-                        &d.data,
-                        &CipherInput {
-                            context: &d.context,
-                            associated_data: &aad,
-                            key_version: item.key_version,
-                            nonce_given: false,
-                        },
-                    )
-                    .map_err(|e| e.to_string())
-            });
-            EncryptResult::of(outcome, &item.reference)
-        })
-        .collect();
+    // Each item's ciphertext is written straight into the answer.
+    let encrypt_item = |item: &CryptItem<'_>,
+                        decoded: Result<Decoded, String>,
+                        out: &mut String|
+     -> Result<u32, String> {
+        let d = decoded?;
+        if !item.nonce.is_empty() {
+            return Err(Error::NonceNotAllowed.to_string());
+        }
+        let aad = associated_data(item).map_err(|e| e.to_string())?;
+        let input = CipherInput {
+            context: &d.context,
+            associated_data: &aad,
+            key_version: item.key_version,
+            nonce_given: false,
+        };
+        policy
+            .encrypt_to(&d.data, &input, out)
+            .map_err(|e| e.to_string())
+    };
 
     if !batch {
-        return ciphertext_reply(ctx, &f, results.into_iter().next().unwrap_or_default());
+        let mut ciphertext = String::new();
+        let outcome = match (items.first(), decoded.into_iter().next()) {
+            (Some(item), Some(d)) => encrypt_item(item, d, &mut ciphertext),
+            _ => Err("missing plaintext to encrypt".to_string()),
+        };
+        let version = outcome.map_err(bad)?;
+        return ciphertext_reply(
+            ctx,
+            &f,
+            EncryptResult {
+                ciphertext,
+                key_version: version,
+                ..Default::default()
+            },
+        );
     }
-    Ok(batch_reply(ctx, &f, &results, true))
+
+    let size: usize = items.iter().map(|i| i.plaintext.len() + 80).sum();
+    let mut w = vault::EnvelopeWriter::new(&ctx.request_id, size + 32);
+    let (mut errors, mut successes) = (false, false);
+    let out = w.data();
+    out.push_str("{\"batch_results\":[");
+    for (i, (item, decoded)) in items.iter().zip(decoded).enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str("{\"ciphertext\":\"");
+        let mark = out.len() - "\"ciphertext\":\"".len();
+        match encrypt_item(item, decoded, out) {
+            Ok(version) => {
+                successes = true;
+                out.push_str("\",\"key_version\":");
+                out.push_str(&version.to_string());
+            }
+            Err(error) => {
+                errors = true;
+                out.truncate(mark);
+                out.push_str("\"error\":");
+                vault::push_json_str(out, &error);
+            }
+        }
+        out.push_str(",\"reference\":");
+        vault::push_json_str(out, &item.reference);
+        out.push('}');
+    }
+    out.push_str("]}");
+    let mut warnings = f.warnings().to_vec();
+    let status = batch_status(&f, errors, successes, &mut warnings);
+    Ok(w.finish(&warnings, status))
 }
 
 #[derive(Default)]
@@ -355,7 +401,7 @@ const DECRYPT: Schema = &[
     ("partial_failure_response_code", Kind::Int),
     ("associated_data", Kind::Str),
     ("padding_scheme", Kind::Str),
-    ("batch_input", Kind::Raw),
+    ("batch_input", Kind::Batch),
 ];
 
 /// Per-item checks shared by decrypt and rewrap, before the key is read.
@@ -383,8 +429,8 @@ pub(crate) async fn decrypt(ctx: Ctx) -> http::Response<Body> {
 }
 
 async fn decrypt_(ctx: &Ctx) -> Reply {
-    let f = fields(ctx, DECRYPT)?;
-    let (items, batch) = items(&f, Require::Ciphertext)?;
+    let mut f = fields(ctx, DECRYPT)?;
+    let (items, batch) = items(&mut f, Require::Ciphertext)?;
     check_contexts(&items)?;
     let decoded: Vec<Result<Decoded, String>> = items.iter().map(ciphertext_item).collect();
     let policy = existing_key(ctx, &f).await?;
@@ -447,7 +493,7 @@ const REWRAP: Schema = &[
     ("key_version", Kind::Int),
     ("encrypt_padding_scheme", Kind::Str),
     ("decrypt_padding_scheme", Kind::Str),
-    ("batch_input", Kind::Raw),
+    ("batch_input", Kind::Batch),
 ];
 
 /// `POST rewrap/:name`: batches always answer 200, errors in the items.
@@ -456,12 +502,13 @@ pub(crate) async fn rewrap(ctx: Ctx) -> http::Response<Body> {
 }
 
 async fn rewrap_(ctx: &Ctx) -> Reply {
-    let f = fields(ctx, REWRAP)?;
-    let (items, batch) = if f.raw("batch_input").is_some() {
-        items(&f, Require::Nothing)?
+    let mut f = fields(ctx, REWRAP)?;
+    let require = if f.has_batch("batch_input") {
+        Require::Nothing
     } else {
-        items(&f, Require::Ciphertext)?
+        Require::Ciphertext
     };
+    let (items, batch) = items(&mut f, require)?;
     check_contexts(&items)?;
     let decoded: Vec<Result<Decoded, String>> = items.iter().map(ciphertext_item).collect();
     let policy = existing_key(ctx, &f).await?;

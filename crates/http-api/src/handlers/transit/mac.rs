@@ -24,7 +24,7 @@ const HMAC: Schema = &[
     ("algorithm", Kind::Str),
     ("urlalgorithm", Kind::Str),
     ("key_version", Kind::Int),
-    ("batch_input", Kind::Raw),
+    ("batch_input", Kind::Batch),
 ];
 
 #[derive(Serialize, Default)]
@@ -47,13 +47,13 @@ async fn policy(ctx: &Ctx, f: &Fields<'_>) -> Result<std::sync::Arc<Policy>, Vau
 
 /// The batch items (`map[string]string`), or the single input as one item.
 fn string_items(
-    f: &Fields<'_>,
+    f: &mut Fields<'_>,
     item_type: &str,
-    single: impl FnOnce() -> Result<HashMap<String, String>, VaultError>,
+    single: impl FnOnce(&Fields<'_>) -> Result<HashMap<String, String>, VaultError>,
 ) -> Result<(Vec<HashMap<String, String>>, bool), VaultError> {
-    match f.raw("batch_input") {
-        Some(raw) => {
-            let items = batch::string_map_items(raw, item_type).map_err(|e| {
+    match f.take_batch("batch_input") {
+        Some(input) => {
+            let items = batch::string_map_items(input, item_type).map_err(|e| {
                 VaultError::bad_request(format!("failed to parse batch input: {e}"))
             })?;
             if items.is_empty() {
@@ -61,7 +61,7 @@ fn string_items(
             }
             Ok((items, true))
         }
-        None => Ok((vec![single()?], false)),
+        None => Ok((vec![single(f)?], false)),
     }
 }
 
@@ -71,7 +71,7 @@ pub(crate) async fn hmac(ctx: Ctx) -> http::Response<Body> {
 }
 
 async fn hmac_(ctx: &Ctx) -> Reply {
-    let f = fields_with(ctx, HMAC, &["urlalgorithm"], false)?;
+    let mut f = fields_with(ctx, HMAC, &["urlalgorithm"], false)?;
     let algorithm = match f.str_or("urlalgorithm", "") {
         "" => f.str_or("algorithm", "sha2-256"),
         url => url,
@@ -81,7 +81,7 @@ async fn hmac_(ctx: &Ctx) -> Reply {
         .hmac_signer(f.int("key_version").unwrap_or(0))
         .map_err(engine_error)?;
     let algorithm = HashAlgorithm::for_hmac(algorithm).map_err(engine_error)?;
-    let (items, batch) = string_items(&f, "transit.batchRequestHMACItem", || {
+    let (items, batch) = string_items(&mut f, "transit.batchRequestHMACItem", |f| {
         let input = f
             .str("input")
             .ok_or_else(|| VaultError::bad_request("missing input for HMAC"))?;
@@ -145,7 +145,7 @@ const VERIFY: Schema = &[
     ("marshaling_algorithm", Kind::Str),
     ("salt_length", Kind::Str),
     ("signature_context", Kind::Str),
-    ("batch_input", Kind::Raw),
+    ("batch_input", Kind::Batch),
 ];
 
 /// Hash names `sign` and `verify` accept for signatures.
@@ -171,8 +171,8 @@ pub(crate) async fn verify(ctx: Ctx) -> http::Response<Body> {
 }
 
 async fn verify_(ctx: &Ctx) -> Reply {
-    let f = fields_with(ctx, VERIFY, &["urlalgorithm"], false)?;
-    let (items, batch) = string_items(&f, "transit.batchRequestVerifyItem", || {
+    let mut f = fields_with(ctx, VERIFY, &["urlalgorithm"], false)?;
+    let (items, batch) = string_items(&mut f, "transit.batchRequestVerifyItem", |f| {
         let mut item = HashMap::from([("input".to_string(), f.str_or("input", "").to_string())]);
         for field in ["signature", "hmac", "cmac"] {
             if let Some(v) = f.str(field) {
