@@ -285,17 +285,15 @@ async fn encrypt_(ctx: &Ctx) -> Reply {
     let mut f = fields_with(ctx, ENCRYPT, &[], true)?;
     let (items, batch) = items(&mut f, Require::Plaintext)?;
     let context_set = check_contexts(&items)?;
-    let decoded: Vec<Result<Decoded, String>> =
-        items.iter().map(|i| decode_item(i, true)).collect();
     let engine = transit(ctx)?;
     let policy = key_for_encrypt(&engine, &f, context_set).await?;
 
-    // Each item's ciphertext is written straight into the answer.
-    let encrypt_item = |item: &CryptItem<'_>,
-                        decoded: Result<Decoded, String>,
-                        out: &mut String|
-     -> Result<u32, String> {
-        let d = decoded?;
+    // Each item is decoded only when its turn comes (its bytes stay in the
+    // cache through decode, seal and encode; an item's decoding error does
+    // not change the request-level checks above) and its ciphertext is
+    // written straight into the answer.
+    let encrypt_item = |item: &CryptItem<'_>, out: &mut String| -> Result<u32, String> {
+        let d = decode_item(item, true)?;
         if !item.nonce.is_empty() {
             return Err(Error::NonceNotAllowed.to_string());
         }
@@ -313,9 +311,9 @@ async fn encrypt_(ctx: &Ctx) -> Reply {
 
     if !batch {
         let mut ciphertext = String::new();
-        let outcome = match (items.first(), decoded.into_iter().next()) {
-            (Some(item), Some(d)) => encrypt_item(item, d, &mut ciphertext),
-            _ => Err("missing plaintext to encrypt".to_string()),
+        let outcome = match items.first() {
+            Some(item) => encrypt_item(item, &mut ciphertext),
+            None => Err("missing plaintext to encrypt".to_string()),
         };
         let version = outcome.map_err(bad)?;
         return ciphertext_reply(
@@ -329,18 +327,24 @@ async fn encrypt_(ctx: &Ctx) -> Reply {
         );
     }
 
-    let size: usize = items.iter().map(|i| i.plaintext.len() + 80).sum();
+    // The answer's size, so it never grows (each growth copies it all): a
+    // ciphertext is the plaintext's base64 plus 28 bytes of nonce and tag
+    // (38 in base64), the prefix and the JSON around it.
+    let size: usize = items
+        .iter()
+        .map(|i| i.plaintext.len() + i.reference.len() + 128)
+        .sum();
     let mut w = vault::EnvelopeWriter::new(&ctx.request_id, size + 32);
     let (mut errors, mut successes) = (false, false);
     let out = w.data();
     out.push_str("{\"batch_results\":[");
-    for (i, (item, decoded)) in items.iter().zip(decoded).enumerate() {
+    for (i, item) in items.iter().enumerate() {
         if i > 0 {
             out.push(',');
         }
         out.push_str("{\"ciphertext\":\"");
         let mark = out.len() - "\"ciphertext\":\"".len();
-        match encrypt_item(item, decoded, out) {
+        match encrypt_item(item, out) {
             Ok(version) => {
                 successes = true;
                 out.push_str("\",\"key_version\":");
