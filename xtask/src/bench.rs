@@ -174,12 +174,17 @@ impl Bench {
 
     /// CPU time (user + system) the server has used so far, in ms.
     fn server_cpu_ms(&self) -> f64 {
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.server.id()))
-            .unwrap_or_default();
+        let stat =
+            std::fs::read_to_string(format!("/proc/{}/stat", self.server.id())).unwrap_or_default();
         // Fields after the command name (which is in parentheses).
         let after = stat.rsplit(')').next().unwrap_or("");
         let fields: Vec<&str> = after.split_whitespace().collect();
-        let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+        let ticks = |i: usize| {
+            fields
+                .get(i)
+                .and_then(|v| v.parse::<f64>().ok())
+                .unwrap_or(0.0)
+        };
         // utime and stime are fields 14 and 15 of the line, 12 and 13 here;
         // the kernel counts in 1/100 s.
         (ticks(11) + ticks(12)) * 10.0

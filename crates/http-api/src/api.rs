@@ -204,7 +204,7 @@ impl Api {
             .await
             .map_err(|e| Error::Record {
                 path: format!("sys/mounts/{path}"),
-                reason: e.to_string(),
+                reason: e.errors.join("; "),
             })
     }
 

@@ -36,7 +36,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut out_bytes = 0usize;
     while started.elapsed() < budget {
         for input in &inputs {
-            let plaintext = gobase64::decode(input)?;
+            let plaintext = gobase64::decode(input).map_err(|e| e.to_string())?;
             let sealed = policy.encrypt(&plaintext, &CipherInput::default())?;
             out_bytes += sealed.ciphertext.len();
         }

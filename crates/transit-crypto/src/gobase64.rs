@@ -15,8 +15,6 @@ use zeroize::Zeroizing;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CorruptInput(pub usize);
 
-impl std::error::Error for CorruptInput {}
-
 impl std::fmt::Display for CorruptInput {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "illegal base64 data at input byte {}", self.0)

@@ -182,7 +182,11 @@ impl EnvelopeWriter {
 
     /// Ends the envelope. `status` is not always 200: batch results keep the
     /// success envelope with an error status (Vault's `RespondWithStatusCode`).
-    pub(crate) fn finish(mut self, warnings: &[String], status: StatusCode) -> http::Response<Body> {
+    pub(crate) fn finish(
+        mut self,
+        warnings: &[String],
+        status: StatusCode,
+    ) -> http::Response<Body> {
         self.out.push_str(",\"wrap_info\":null,\"warnings\":");
         if warnings.is_empty() {
             self.out.push_str("null");

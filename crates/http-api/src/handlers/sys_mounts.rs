@@ -5,7 +5,7 @@ use serde_json::{Map, Value, json};
 
 use crate::ctx::{Body, Ctx};
 use crate::family::vault::{self, VaultError};
-use crate::vault::mounts::{Mount, MountError};
+use crate::vault::mounts::Mount;
 use crate::vault::request::{Fields, Kind, Schema, Source};
 
 /// The fields Vault shows for a mount.
@@ -40,16 +40,6 @@ fn top_level_and_data(ctx: &Ctx, data: Map<String, Value>) -> http::Response<Bod
     body.insert("warnings".into(), Value::Null);
     body.insert("auth".into(), Value::Null);
     vault::raw(StatusCode::OK, &body)
-}
-
-fn mount_error(e: MountError) -> VaultError {
-    match e {
-        MountError::Engine(_) | MountError::Storage(_) => {
-            tracing::error!(target: "keyward::mounts", error = %e, "mount table failure");
-            VaultError::wrapped(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string())
-        }
-        other => VaultError::bad_request(other.to_string()),
-    }
 }
 
 /// `GET /v1/sys/mounts`.
@@ -116,7 +106,7 @@ pub(crate) async fn mount(ctx: Ctx) -> http::Response<Body> {
         .await
     {
         Ok(()) => vault::no_content(),
-        Err(e) => mount_error(e).into_response(),
+        Err(e) => e.into_response(),
     }
 }
 
@@ -124,6 +114,6 @@ pub(crate) async fn mount(ctx: Ctx) -> http::Response<Body> {
 pub(crate) async fn unmount(ctx: Ctx) -> http::Response<Body> {
     match ctx.state.mounts.unmount(path_param(&ctx)).await {
         Ok(()) => vault::no_content(),
-        Err(e) => mount_error(e).into_response(),
+        Err(e) => e.into_response(),
     }
 }

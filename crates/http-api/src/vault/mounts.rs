@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use transit_crypto::{RotationReport, Transit};
 
 use crate::Error;
+use crate::family::vault::VaultError;
 
 const MOUNTS_PREFIX: &str = "sys/mounts/";
 
@@ -40,25 +41,15 @@ pub(crate) struct Mount {
     pub(crate) transit: Arc<Transit>,
 }
 
-/// Why a mount or unmount was refused (Vault's texts).
-#[derive(Debug, thiserror::Error)]
-pub(crate) enum MountError {
-    #[error("backend type must be specified as a string")]
-    MissingType,
-    #[error("plugin not found in the catalog: {0}")]
-    UnknownType(String),
-    #[error("path is already in use at {0}")]
-    InUse(String),
-    #[error("cannot mount {0:?}")]
-    Protected(String),
-    #[error("invalid mount path {0:?}")]
-    InvalidPath(String),
-    #[error("cannot unmount {0:?}")]
-    ProtectedUnmount(String),
-    #[error(transparent)]
-    Engine(#[from] transit_crypto::Error),
-    #[error(transparent)]
-    Storage(#[from] keyring_core::Error),
+/// A refusal with Vault's text (400).
+fn refused(text: String) -> VaultError {
+    VaultError::bad_request(text)
+}
+
+/// A failure of the store or the engine while mounting: the server's, 500.
+fn failed(e: impl std::fmt::Display) -> VaultError {
+    tracing::error!(target: "keyward::mounts", error = %e, "mount table failure");
+    VaultError::wrapped(http::StatusCode::INTERNAL_SERVER_ERROR, &e.to_string())
 }
 
 /// The mount table.
@@ -72,7 +63,7 @@ pub(crate) struct Mounts {
 
 /// `a/b` and `a/b/` are the path `a/b/`. Segments must be non-empty and
 /// free of `.`/`..` so a mount path is always a clean prefix.
-pub(crate) fn normalize(path: &str) -> Result<String, MountError> {
+pub(crate) fn normalize(path: &str) -> Result<String, VaultError> {
     let trimmed = path.trim_matches('/');
     let ok = !trimmed.is_empty()
         && trimmed.split('/').all(|seg| {
@@ -84,7 +75,7 @@ pub(crate) fn normalize(path: &str) -> Result<String, MountError> {
                     .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
         });
     if !ok {
-        return Err(MountError::InvalidPath(path.to_string()));
+        return Err(refused(format!("invalid mount path {path:?}")));
     }
     Ok(format!("{trimmed}/"))
 }
@@ -174,10 +165,10 @@ impl Mounts {
         path: &str,
         kind: Option<&str>,
         description: &str,
-    ) -> Result<(), MountError> {
+    ) -> Result<(), VaultError> {
         let kind = kind
             .filter(|k| !k.is_empty())
-            .ok_or(MountError::MissingType)?;
+            .ok_or_else(|| refused("backend type must be specified as a string".into()))?;
         let path = normalize(path)?;
         if let Some(p) = PROTECTED.iter().find(|p| path.starts_with(*p)) {
             let shown = if path == *p {
@@ -185,10 +176,10 @@ impl Mounts {
             } else {
                 path.clone()
             };
-            return Err(MountError::Protected(shown));
+            return Err(refused(format!("cannot mount {shown:?}")));
         }
         if kind != "transit" {
-            return Err(MountError::UnknownType(kind.to_string()));
+            return Err(refused(format!("plugin not found in the catalog: {kind}")));
         }
         let _serial = self.write.lock().await;
         if let Some(m) = self
@@ -197,7 +188,7 @@ impl Mounts {
             .iter()
             .find(|m| path.starts_with(&m.path) || m.path.starts_with(&path))
         {
-            return Err(MountError::InUse(m.path.clone()));
+            return Err(refused(format!("path is already in use at {}", m.path)));
         }
         let uuid = uuid::Uuid::new_v4().to_string();
         let mut entry = MountEntry {
@@ -212,12 +203,13 @@ impl Mounts {
             format!("transit/{uuid}/"),
             self.clock.clone(),
         )
-        .await?;
-        let bytes = serde_json::to_vec(&entry)
-            .map_err(|e| MountError::Storage(keyring_core::Error::Storage(e.to_string())))?;
+        .await
+        .map_err(failed)?;
+        let bytes = serde_json::to_vec(&entry).map_err(failed)?;
         self.barrier
             .put(&format!("{MOUNTS_PREFIX}{path}"), &bytes)
-            .await?;
+            .await
+            .map_err(failed)?;
         let mut table: Vec<_> = self.table.load().iter().cloned().collect();
         table.push(Arc::new(Mount {
             path,
@@ -231,10 +223,10 @@ impl Mounts {
 
     /// Unmounts `path` and deletes its keys. Nothing mounted there is not
     /// an error (Vault answers 204 too).
-    pub(crate) async fn unmount(&self, path: &str) -> Result<(), MountError> {
+    pub(crate) async fn unmount(&self, path: &str) -> Result<(), VaultError> {
         let path = normalize(path)?;
         if PROTECTED.iter().any(|p| path.starts_with(*p)) {
-            return Err(MountError::ProtectedUnmount(path));
+            return Err(refused(format!("cannot unmount {path:?}")));
         }
         let _serial = self.write.lock().await;
         let Some(mount) = self.table.load().iter().find(|m| m.path == path).cloned() else {
@@ -252,10 +244,11 @@ impl Mounts {
             .cloned()
             .collect();
         self.table.store(Arc::new(table));
-        mount.transit.destroy().await?;
+        mount.transit.destroy().await.map_err(failed)?;
         self.barrier
             .delete(&format!("{MOUNTS_PREFIX}{path}"))
-            .await?;
+            .await
+            .map_err(failed)?;
         Ok(())
     }
 

@@ -233,10 +233,7 @@ mod tests {
         assert_eq!(ok[0].plaintext, "eA==");
         assert_eq!(ok[0].reference, "ré");
         assert_eq!(ok[0].key_version, 2);
-        assert_eq!(
-            crypt_items(raw("[{}]"), Require::Nothing).unwrap().len(),
-            1
-        );
+        assert_eq!(crypt_items(raw("[{}]"), Require::Nothing).unwrap().len(), 1);
     }
 
     #[test]
