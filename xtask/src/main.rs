@@ -14,7 +14,11 @@
 //!   against 1,000 roles / 100 action groups / 10,000 patterns, and the
 //!   recompile cost), then over HTTPS the rate of a cached Basic request
 //!   against the same request with a token, on a release build.
+//! - `bench transit`: the transit benchmark (wrk over HTTPS against a release
+//!   build); writes `docs/performance.md`. Not part of `ci`.
 #![forbid(unsafe_code)]
+
+mod bench;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -224,7 +228,8 @@ fn bench(what: &[String]) -> anyhow::Result<()> {
             );
             run(c)
         }
-        _ => bail!("usage: cargo xtask bench authz"),
+        Some("transit") => bench::transit(),
+        _ => bail!("usage: cargo xtask bench authz|transit"),
     }
 }
 
@@ -245,7 +250,7 @@ fn main() -> anyhow::Result<()> {
         Some("bench") => bench(&args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask <ci | openapi | venv | pytest [ARGS] | fuzz [--seconds N] | bench authz>"
+                "usage: cargo xtask <ci | openapi | venv | pytest [ARGS] | fuzz [--seconds N] | bench authz|transit>"
             );
             std::process::exit(2);
         }

@@ -11,7 +11,6 @@ use ring::rand::{SecureRandom, SystemRandom};
 use serde::{Deserialize, Serialize};
 
 const CREDENTIALS_PATH: &str = "sys/dev/credentials";
-const TRANSIT_MOUNT_PATH: &str = "sys/mounts/transit/";
 
 /// Writes `bytes` to a new file readable only by its owner.
 pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
@@ -163,21 +162,6 @@ pub(crate) async fn credentials(
             .await?;
     }
     Ok((wanted, changed))
-}
-
-/// Records the transit mount at `transit/` (the transit engine serves it).
-pub(crate) async fn ensure_transit_mount(barrier: &Barrier) -> anyhow::Result<()> {
-    if barrier.get(TRANSIT_MOUNT_PATH).await?.is_none() {
-        let entry = serde_json::json!({
-            "type": "transit",
-            "uuid": uuid::Uuid::new_v4().to_string(),
-            "description": "transit engine mounted by dev mode",
-        });
-        barrier
-            .put(TRANSIT_MOUNT_PATH, &serde_json::to_vec(&entry)?)
-            .await?;
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -12,6 +12,12 @@ mod server;
 
 use clap::Parser;
 
+/// mimalloc instead of the system allocator: batch requests allocate and
+/// free megabyte buffers on every call, which glibc's allocator turns into
+/// mmap/munmap and page faults (measured with `cargo xtask bench transit`).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     let cli = cli::Cli::parse();
     match cli.command {

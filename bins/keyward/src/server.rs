@@ -212,7 +212,8 @@ pub(crate) async fn run(args: ServerArgs) -> anyhow::Result<()> {
             )
             .await?;
         }
-        dev::ensure_transit_mount(&barrier).await?;
+        api.ensure_transit_mount("transit", "transit engine mounted by dev mode")
+            .await?;
         Some(creds)
     } else {
         None
@@ -244,6 +245,8 @@ pub(crate) async fn run(args: ServerArgs) -> anyhow::Result<()> {
         DRAIN,
     ));
 
+    let rotation = tokio::spawn(auto_rotation(api.clone(), clock.clone()));
+
     let mut term = signal(SignalKind::terminate())?;
     let mut int = signal(SignalKind::interrupt())?;
     let mut hup = signal(SignalKind::hangup())?;
@@ -262,12 +265,28 @@ pub(crate) async fn run(args: ServerArgs) -> anyhow::Result<()> {
     }
     tracing::info!("shutting down");
     let _ = stop_tx.send(true);
+    rotation.abort();
     server.await.context("listener task")?;
     // The last references to the store go here: redb closes the file cleanly.
     drop(api);
     drop(barrier);
     tracing::info!("stopped");
     Ok(())
+}
+
+/// How often the keys due for automatic rotation are looked for.
+const ROTATION_CHECK: Duration = Duration::from_secs(60);
+
+/// Rotates the transit keys whose `auto_rotate_period` has passed, once a
+/// minute with the real clock (and once at start, so keys that came due
+/// while the server was down rotate now).
+async fn auto_rotation(api: Api, clock: Arc<SystemClock>) {
+    let mut tick = tokio::time::interval(ROTATION_CHECK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        api.rotate_due_keys(clock.now()).await;
+    }
 }
 
 #[allow(clippy::too_many_arguments)]

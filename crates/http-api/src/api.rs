@@ -17,11 +17,13 @@ use crate::Error;
 use crate::auth::{AuthOutcome, Authenticator, Credentials, client_certificate_dn};
 use crate::body::read_limited;
 use crate::ctx::{Body, Ctx};
+use crate::family::vault::VaultError;
 use crate::family::{self, Refusal};
-use crate::route::{Admin, Family, Feature, Permission, Route, table};
+use crate::route::{Admin, Family, Feature, Permission, Route, list_method, table};
 use crate::router::{Match, Router};
 use crate::security::{Security, Snapshot};
 use crate::state::{CLUSTER_PATH, ClusterInfo, State};
+use crate::vault::mounts::{Mount, Mounts};
 
 const ROOT_TOKEN_PATH: &str = "sys/token/root";
 
@@ -139,6 +141,7 @@ impl Api {
                 })?;
             auth.set_root_token_sha256(hash);
         }
+        let mounts = Mounts::open(barrier.clone(), services.clock.clone()).await?;
         let state = State {
             barrier,
             clock: services.clock,
@@ -146,6 +149,7 @@ impl Api {
             auth,
             security,
             cluster,
+            mounts,
             tls: services.tls,
         };
         Ok(Api {
@@ -200,6 +204,47 @@ impl Api {
         Ok(())
     }
 
+    /// Mounts the transit engine at `path` unless something is mounted
+    /// there (dev mode's `transit/`).
+    pub async fn ensure_transit_mount(&self, path: &str, description: &str) -> Result<(), Error> {
+        if self.state.mounts.get(path).is_some() {
+            return Ok(());
+        }
+        self.state
+            .mounts
+            .mount(path, Some("transit"), description)
+            .await
+            .map_err(|e| Error::Record {
+                path: format!("sys/mounts/{path}"),
+                reason: e.errors.join("; "),
+            })
+    }
+
+    /// Rotates, on every transit mount, the keys whose auto-rotation period
+    /// has passed at `now`. The server calls it every minute; the decision
+    /// uses stored creation times, so it is right across restarts. Returns
+    /// the number of keys rotated; failures are logged.
+    pub async fn rotate_due_keys(&self, now: keyring_core::Timestamp) -> usize {
+        let mut rotated = 0;
+        for (mount, outcome) in self.state.mounts.rotate_due(now).await {
+            match outcome {
+                Ok(report) => {
+                    for (name, version) in &report.rotated {
+                        tracing::info!(target: "keyward::transit", mount = %mount, key = %name, version, "auto-rotated");
+                    }
+                    for (name, e) in &report.failed {
+                        tracing::error!(target: "keyward::transit", mount = %mount, key = %name, error = %e, "auto-rotation failed");
+                    }
+                    rotated += report.rotated.len();
+                }
+                Err(e) => {
+                    tracing::error!(target: "keyward::transit", mount = %mount, error = %e, "auto-rotation pass failed");
+                }
+            }
+        }
+        rotated
+    }
+
     /// Answers one request. Never fails: every failure is a response in the
     /// shape of the route's API family.
     pub async fn handle<B>(&self, req: Request<B>, conn: ConnInfo) -> Response<Body>
@@ -227,11 +272,25 @@ impl Api {
         B: http_body::Body<Data = Bytes> + Send,
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
-        let (parts, body) = req.into_parts();
+        let (mut parts, body) = req.into_parts();
         let path = parts.uri.path().to_string();
+        // Vault's `GET ?list=true` is the LIST verb.
+        if parts.method == Method::GET && path.starts_with("/v1/") {
+            match list_flag(parts.uri.query()) {
+                Ok(true) => parts.method = list_method(),
+                Ok(false) => {}
+                Err(()) => {
+                    let e = VaultError {
+                        status: http::StatusCode::BAD_REQUEST,
+                        errors: Vec::new(),
+                    };
+                    return (e.into_response(), Family::Vault);
+                }
+            }
+        }
         let method = parts.method.clone();
         let state = &self.state;
-        let found = match self.router.find(&method, &path) {
+        let mut found = match self.router.find(&method, &path) {
             Match::Route { route, .. } if route.feature.is_some_and(|f| !self.feature_on(f)) => {
                 Match::NotFound {
                     family: route.family,
@@ -239,6 +298,22 @@ impl Api {
             }
             other => other,
         };
+        // `/v1/<mount>/...`: the longest mounted prefix, then the engine's routes.
+        let mut mount: Option<Arc<Mount>> = None;
+        if let Match::NotFound {
+            family: Family::Vault,
+        } = found
+            && let Some(rest) = path.strip_prefix("/v1/")
+            && let Some((m, after)) = state.mounts.find(rest)
+        {
+            found = match self.router.find_mounted(&method, &format!("/{after}")) {
+                Match::NotFound { .. } => Match::NotFound {
+                    family: Family::Vault,
+                },
+                other => other,
+            };
+            mount = Some(m);
+        }
         let family = match &found {
             Match::Route { route, .. } => route.family,
             Match::MethodNotAllowed { family, .. } | Match::NotFound { family } => *family,
@@ -296,6 +371,20 @@ impl Api {
             None => None,
         };
 
+        // Vault checks the ACL before routing: until ACL policies land only
+        // superusers pass, on any path under /v1 that needs a token.
+        if family == Family::Vault
+            && needs_auth
+            && let Some(p) = &principal
+            && !snapshot.is_vault_root(p, ip)
+        {
+            let refusal = Refusal::Forbidden {
+                user: p.name().to_string(),
+                permission: Permission::VaultAcl.as_str(),
+            };
+            return (family::refuse(family, refusal), family);
+        }
+
         // The allowlist spares only the superusers.
         if allowlist_on
             && !principal.as_ref().is_some_and(Principal::is_superuser)
@@ -309,6 +398,12 @@ impl Api {
         }
 
         let Some(route) = route else {
+            if family == Family::Vault
+                && mount.is_some()
+                && matches!(miss, Some(Match::NotFound { .. }))
+            {
+                return (VaultError::unsupported_path().into_response(), family);
+            }
             let refusal = match miss {
                 Some(Match::MethodNotAllowed { allowed, .. }) => Refusal::MethodNotAllowed {
                     path,
@@ -357,6 +452,7 @@ impl Api {
             principal,
             conn,
             request_id: uuid::Uuid::new_v4().to_string(),
+            mount,
         };
         let mut response = (route.handler)(ctx).await;
         if route.deprecated {
@@ -387,6 +483,16 @@ impl Api {
         let security = &self.state.security;
         match route.permission {
             Permission::Open | Permission::Authenticated => Ok(()),
+            Permission::VaultAcl => {
+                if snapshot.is_vault_root(principal, ip) {
+                    Ok(())
+                } else {
+                    Err(Refusal::Forbidden {
+                        user: principal.name().to_string(),
+                        permission: Permission::VaultAcl.as_str(),
+                    })
+                }
+            }
             Permission::Cluster(action) => {
                 if principal.is_superuser()
                     || snapshot
@@ -470,6 +576,22 @@ fn unknown_parameter(query: Option<&str>, route_params: &[&str]) -> Option<Strin
         .map(|kv| kv.split_once('=').map_or(kv, |(k, _)| k))
         .find(|k| !COMMON_PARAMETERS.contains(k) && !route_params.contains(k))
         .map(|k| crate::ctx::percent_decode(k).unwrap_or_else(|| k.to_string()))
+}
+
+/// The `list` query parameter: absent or false is a read, true a list, and
+/// anything that is not a Go bool is refused (400 with no message, as Vault).
+fn list_flag(query: Option<&str>) -> Result<bool, ()> {
+    let Some(query) = query else {
+        return Ok(false);
+    };
+    match crate::vault::request::parse_urlencoded(query)
+        .into_iter()
+        .find(|(k, _)| k == "list")
+    {
+        None => Ok(false),
+        Some((_, v)) if v.is_empty() => Ok(false),
+        Some((_, v)) => crate::vault::goparse::parse_bool(&v).ok_or(()),
+    }
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ use rbac_model::Principal;
 
 use crate::api::ConnInfo;
 use crate::state::State;
+use crate::vault::mounts::Mount;
 
 /// The response body type of every handler.
 pub(crate) type Body = http_body_util::Full<Bytes>;
@@ -31,9 +32,23 @@ pub(crate) struct Ctx {
     pub(crate) principal: Option<Principal>,
     pub(crate) conn: ConnInfo,
     pub(crate) request_id: String,
+    /// The Vault mount a mount-relative route was reached through.
+    pub(crate) mount: Option<Arc<Mount>>,
 }
 
 impl Ctx {
+    /// The query string, if any.
+    pub(crate) fn query(&self) -> Option<&str> {
+        self.uri.query()
+    }
+
+    /// The `Content-Type` header, if readable.
+    pub(crate) fn content_type(&self) -> Option<&str> {
+        self.headers
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+    }
+
     /// A path parameter of the route (`{name}` in the pattern), percent-decoded.
     pub(crate) fn param(&self, name: &str) -> Option<&str> {
         self.params

@@ -28,6 +28,7 @@ mod route;
 mod router;
 mod security;
 mod state;
+mod vault;
 
 pub use api::{Api, ApiConfig, ConnInfo, Services};
 pub use error::Error;

@@ -28,6 +28,11 @@ fn path_params(path: &str) -> Vec<Value> {
         .collect()
 }
 
+/// The OpenAPI form of a path: catch-alls (`{*rest}`) are plain parameters.
+fn openapi_path(path: &str) -> String {
+    path.replace("{*", "{")
+}
+
 fn operation(route: &RouteInfo) -> Value {
     let security = if route.permission == "open" {
         json!([])
@@ -56,13 +61,23 @@ pub fn document() -> Value {
     let mut paths = Map::new();
     for route in routes() {
         let item = paths
-            .entry(route.path.clone())
+            .entry(openapi_path(&route.path))
             .or_insert_with(|| Value::Object(Map::new()));
         for method in &route.methods {
-            // LIST (Vault) is no OpenAPI method: it is documented as GET ?list=true.
-            if let Value::Object(ops) = item
-                && method != "LIST"
-            {
+            let Value::Object(ops) = item else { continue };
+            if method == "LIST" {
+                // LIST (Vault) is no OpenAPI method: it is GET ?list=true.
+                let mut op = operation(&route);
+                if let Some(Value::Array(params)) = op.get_mut("parameters") {
+                    params.push(json!({
+                        "name": "list",
+                        "in": "query",
+                        "required": true,
+                        "schema": {"type": "boolean", "const": true},
+                    }));
+                }
+                ops.insert("get".into(), op);
+            } else {
                 ops.insert(method.to_lowercase(), operation(&route));
             }
         }

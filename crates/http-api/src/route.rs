@@ -1,7 +1,7 @@
 //! The route table: one list that is the router, the permission map and the
 //! source of the OpenAPI document.
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use http::Method;
 use rbac_model::Endpoint;
@@ -39,6 +39,10 @@ pub enum Permission {
     /// for the endpoint (`restapi.roles_enabled`, `endpoints_disabled`),
     /// then what `Admin` asks for on top.
     SecurityApi(Endpoint, Admin),
+    /// A Vault ACL capability on the request path (`/v1/...`). Until ACL
+    /// policies land, only superusers (the root token, `all_access`) hold
+    /// it; anyone else gets Vault's 403 `permission denied`.
+    VaultAcl,
 }
 
 /// What a security REST API route asks for beyond the gate.
@@ -90,6 +94,7 @@ impl Permission {
                 .unwrap_or_else(|| gate_name(*endpoint)),
             Permission::SecurityApi(_, Admin::ConfigUpdate) => "restapi:admin/config/update",
             Permission::SecurityApi(_, Admin::Superuser) => "superuser",
+            Permission::VaultAcl => "vault-acl",
         }
     }
 }
@@ -160,10 +165,23 @@ where
     Arc::new(move |ctx| Box::pin(f(ctx)))
 }
 
+/// Vault's `LIST` verb (not a constant in `http`).
+pub(crate) fn list_method() -> Method {
+    Method::from_bytes(b"LIST").unwrap_or(Method::GET)
+}
+
+static LIST: LazyLock<[Method; 1]> = LazyLock::new(|| [list_method()]);
+
 pub(crate) const GET: &[Method] = &[Method::GET];
+const DELETE: &[Method] = &[Method::DELETE];
+const WRITE: &[Method] = &[Method::POST, Method::PUT];
 const GET_HEAD: &[Method] = &[Method::GET, Method::HEAD];
 pub(crate) const GET_POST: &[Method] = &[Method::GET, Method::POST];
 const POST: &[Method] = &[Method::POST];
+
+/// Where mount-relative routes start: `/v1/{mount}/encrypt/{name}` is the
+/// route `/encrypt/{name}` of whatever mount the request path names.
+pub(crate) const MOUNT_PREFIX: &str = "/v1/{mount}";
 
 /// The cluster action that rotates the encryption-at-rest user keys.
 pub(crate) const ENCRYPTION_ROTATE: &str = "cluster:admin/keyward/encryption/rotate";
@@ -210,6 +228,41 @@ pub(crate) fn table() -> Vec<Route> {
         handler(handlers::health::vault),
     );
 
+    let acl = Permission::VaultAcl;
+    t.add(
+        Family::Vault,
+        GET,
+        "/v1/sys/mounts",
+        acl,
+        "Every mounted secrets engine, by path",
+        handler(handlers::sys_mounts::list),
+    );
+    t.add(
+        Family::Vault,
+        GET,
+        "/v1/sys/mounts/{*path}",
+        acl,
+        "The mount at a path",
+        handler(handlers::sys_mounts::read),
+    );
+    t.add(
+        Family::Vault,
+        WRITE,
+        "/v1/sys/mounts/{*path}",
+        acl,
+        "Mount a secrets engine at a path ({\"type\":\"transit\"})",
+        handler(handlers::sys_mounts::mount),
+    );
+    t.add(
+        Family::Vault,
+        DELETE,
+        "/v1/sys/mounts/{*path}",
+        acl,
+        "Unmount the engine at a path and delete its keys",
+        handler(handlers::sys_mounts::unmount),
+    );
+    transit_routes(&mut t);
+
     // OpenSearch Security plugin
     t.add_opensearch(
         GET_POST,
@@ -234,6 +287,181 @@ pub(crate) fn table() -> Vec<Route> {
     );
 
     t.routes
+}
+
+/// The transit engine's routes, relative to a mount.
+fn transit_routes(t: &mut Table) {
+    use handlers::transit::{crypt, export, keys, mac, settings, tools};
+    let list: &'static [Method] = &*LIST;
+    t.add_mount(
+        list,
+        "/keys",
+        "List the keys (also GET ?list=true)",
+        handler(keys::list),
+    );
+    t.add_mount(
+        WRITE,
+        "/keys/{name}",
+        "Create a key (an existing key is returned unchanged)",
+        handler(keys::create),
+    );
+    t.add_mount(
+        GET,
+        "/keys/{name}",
+        "Read a key: settings and versions",
+        handler(keys::read),
+    );
+    t.add_mount(
+        DELETE,
+        "/keys/{name}",
+        "Delete a key (needs deletion_allowed)",
+        handler(keys::delete),
+    );
+    t.add_mount(
+        WRITE,
+        "/keys/{name}/config",
+        "Configure a key: minimum versions, deletion, export, backup, auto-rotation",
+        handler(keys::config),
+    );
+    t.add_mount(
+        WRITE,
+        "/keys/{name}/rotate",
+        "Rotate a key: a new latest version",
+        handler(keys::rotate),
+    );
+    t.add_mount(
+        WRITE,
+        "/keys/{name}/trim",
+        "Delete the versions below min_available_version for good",
+        handler(keys::trim),
+    );
+    t.add_mount(
+        WRITE,
+        "/encrypt/{name}",
+        "Encrypt (single or batch_input); creates a missing key unless upsert is disabled",
+        handler(crypt::encrypt),
+    );
+    t.add_mount(
+        WRITE,
+        "/decrypt/{name}",
+        "Decrypt (single or batch_input)",
+        handler(crypt::decrypt),
+    );
+    t.add_mount(
+        WRITE,
+        "/rewrap/{name}",
+        "Re-encrypt a ciphertext with the latest (or a given) version",
+        handler(crypt::rewrap),
+    );
+    t.add_mount(
+        WRITE,
+        "/datakey/{plaintext}/{name}",
+        "A new data key, encrypted (wrapped) and optionally in plaintext",
+        handler(crypt::datakey),
+    );
+    t.add_mount(WRITE, "/random", "Random bytes", handler(tools::random));
+    t.add_mount(
+        WRITE,
+        "/random/{source}",
+        "Random bytes (source or byte count in the URL)",
+        handler(tools::random),
+    );
+    t.add_mount(
+        WRITE,
+        "/random/{source}/{*urlbytes}",
+        "Random bytes from a source, byte count in the URL",
+        handler(tools::random),
+    );
+    t.add_mount(
+        WRITE,
+        "/hash",
+        "Hash data (SHA-2, SHA-3)",
+        handler(tools::hash),
+    );
+    t.add_mount(
+        WRITE,
+        "/hash/{*urlalgorithm}",
+        "Hash data with the algorithm in the URL",
+        handler(tools::hash),
+    );
+    t.add_mount(
+        WRITE,
+        "/hmac/{name}",
+        "HMAC of data with a key's HMAC key",
+        handler(mac::hmac),
+    );
+    t.add_mount(
+        WRITE,
+        "/hmac/{name}/{*urlalgorithm}",
+        "HMAC with the algorithm in the URL",
+        handler(mac::hmac),
+    );
+    t.add_mount(
+        WRITE,
+        "/verify/{name}",
+        "Verify an HMAC (or a signature)",
+        handler(mac::verify),
+    );
+    t.add_mount(
+        WRITE,
+        "/verify/{name}/{*urlalgorithm}",
+        "Verify with the algorithm in the URL",
+        handler(mac::verify),
+    );
+    t.add_mount(
+        GET,
+        "/export/{type}/{name}",
+        "Export key material of an exportable key",
+        handler(export::export),
+    );
+    t.add_mount(
+        GET,
+        "/export/{type}/{name}/{*version}",
+        "Export one version (a number or latest)",
+        handler(export::export),
+    );
+    t.add_mount(
+        GET,
+        "/backup/{name}",
+        "A plaintext backup of a key (Vault's backup format)",
+        handler(export::backup),
+    );
+    t.add_mount(
+        WRITE,
+        "/restore",
+        "Restore a backup under its own name",
+        handler(export::restore),
+    );
+    t.add_mount(
+        WRITE,
+        "/restore/{*name}",
+        "Restore a backup under a name",
+        handler(export::restore),
+    );
+    t.add_mount(
+        GET,
+        "/cache-config",
+        "The size of the key cache",
+        handler(settings::cache_read),
+    );
+    t.add_mount(
+        WRITE,
+        "/cache-config",
+        "Set the size of the key cache (0 or >= 10)",
+        handler(settings::cache_write),
+    );
+    t.add_mount(
+        GET,
+        "/config/keys",
+        "Mount-wide key settings (disable_upsert)",
+        handler(settings::keys_read),
+    );
+    t.add_mount(
+        WRITE,
+        "/config/keys",
+        "Set disable_upsert",
+        handler(settings::keys_write),
+    );
 }
 
 #[derive(Default)]
@@ -287,6 +515,25 @@ impl Table {
             handler,
         );
         self.last = 1;
+    }
+
+    /// A route relative to a Vault mount: `/v1/{mount}<suffix>`.
+    fn add_mount(
+        &mut self,
+        methods: &'static [Method],
+        suffix: &str,
+        summary: &'static str,
+        handler: Handler,
+    ) {
+        self.push(
+            Family::Vault,
+            methods,
+            format!("{MOUNT_PREFIX}{suffix}"),
+            Permission::VaultAcl,
+            summary,
+            false,
+            handler,
+        );
     }
 
     /// A plugin route under `/_plugins/_security` and its deprecated

@@ -9,6 +9,7 @@ use tls_inventory::ReloadableTls;
 use crate::api::ApiConfig;
 use crate::auth::Authenticator;
 use crate::security::Security;
+use crate::vault::mounts::Mounts;
 
 pub(crate) const CLUSTER_PATH: &str = "sys/cluster";
 
@@ -26,6 +27,7 @@ pub(crate) struct State {
     pub(crate) auth: Authenticator,
     pub(crate) security: Security,
     pub(crate) cluster: ClusterInfo,
+    pub(crate) mounts: Mounts,
     #[allow(dead_code)] // the TLS issue serves its inventory from it
     pub(crate) tls: Option<Arc<ReloadableTls>>,
 }

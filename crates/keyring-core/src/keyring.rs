@@ -139,6 +139,26 @@ impl<M> KeyRing<M> {
         }
     }
 
+    /// A ring from its parts (for example a backup being restored), checked
+    /// against every invariant of the module docs.
+    pub fn from_parts(
+        versions: BTreeMap<u32, VersionEntry<M>>,
+        min_decryption_version: u32,
+        min_encryption_version: u32,
+        min_available_version: u32,
+    ) -> Result<Self, KeyRingError> {
+        let latest = versions.keys().next_back().copied().unwrap_or(0);
+        let ring = KeyRing {
+            versions,
+            latest,
+            min_decryption_version,
+            min_encryption_version,
+            min_available_version,
+        };
+        ring.check_invariants()?;
+        Ok(ring)
+    }
+
     /// The latest version.
     pub fn latest(&self) -> KeyVersion {
         KeyVersion(self.latest)
@@ -439,6 +459,26 @@ mod tests {
         );
         json["latest"] = 3.into();
         assert!(serde_json::from_value::<KeyRing<u8>>(json).is_err());
+    }
+
+    #[test]
+    fn from_parts_checks_invariants() {
+        let entry = |m: u8| VersionEntry {
+            material: m,
+            created: t(0),
+        };
+        let versions: BTreeMap<u32, _> = [(2, entry(2)), (3, entry(3))].into_iter().collect();
+        let ring = KeyRing::from_parts(versions.clone(), 2, 2, 2).unwrap();
+        assert_eq!(ring.latest().get(), 3);
+        assert!(
+            KeyRing::from_parts(versions.clone(), 2, 2, 0).is_err(),
+            "version 1 missing"
+        );
+        assert!(
+            KeyRing::from_parts(versions, 1, 0, 2).is_err(),
+            "min_dec below floor"
+        );
+        assert!(KeyRing::<u8>::from_parts(BTreeMap::new(), 1, 0, 0).is_err());
     }
 
     #[test]

@@ -1,18 +1,53 @@
 //! The Vault Transit engine: named, versioned, rotatable keys and every
-//! operation on them (encrypt, decrypt, rewrap, data keys, HMAC, sign and
-//! verify, hash, random, export, backup and restore, BYOK import), with
-//! Vault's formats and rules. No HTTP here: `http-api` parses requests into
-//! this crate's typed values.
+//! operation on them, with Vault's formats, rules and error texts. No HTTP
+//! here: `http-api` parses requests into this crate's typed values.
 //!
-//! Status: the engine arrives with the transit issues; today the crate holds
-//! its error type only.
+//! - [`Transit`] is one mount: its keys in the encrypted store and in an
+//!   in-memory cache ([`Transit::get`] never reads storage for a cached key),
+//!   creation, rotation, configuration, trim, delete, backup and restore,
+//!   auto-rotation ([`Transit::rotate_due`]).
+//! - [`Policy`] is one key, an immutable snapshot: encrypt, decrypt, rewrap,
+//!   data keys ([`Policy::encrypt`] ...), HMAC ([`Policy::hmac_signer`],
+//!   [`Policy::verify_hmac`]) and export ([`Policy::export`]).
+//! - Stateless helpers: [`HashAlgorithm`] (hash and HMAC), [`random`].
+//! - [`Error`] carries Vault's exact texts and, through [`ErrorKind`], how
+//!   HTTP should answer each.
+//!
+//! Crypto: ring (AES-GCM, ChaCha20-Poly1305, HMAC, HKDF, SHA-1/2) and
+//! RustCrypto (SHA-224, SHA-3). Key material lives in [`SecretBytes`]
+//! (zeroed on drop, `Debug` redacted) and reaches storage only through the
+//! barrier, which encrypts it.
 #![forbid(unsafe_code)]
 
-/// Everything that can go wrong in the transit engine.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum Error {
-    /// Storage underneath the engine failed.
-    #[error("storage failed: {0}")]
-    Storage(String),
-}
+mod backup;
+mod cache;
+mod cipher;
+mod crypt;
+mod engine;
+mod error;
+mod export;
+pub mod gobase64;
+pub mod gotime;
+mod hash;
+mod kdf;
+mod key_type;
+mod mac;
+mod material;
+mod name;
+mod policy;
+pub mod prefixed;
+pub mod random;
+mod secret;
+
+pub use crypt::{CipherInput, Encrypted, sealed_len};
+pub use engine::{RotationReport, Transit};
+pub use error::{DeleteRefusal, Error, ErrorKind};
+pub use export::ExportType;
+pub use hash::{HashAlgorithm, HashFormat};
+pub use kdf::Kdf;
+pub use key_type::KeyType;
+pub use mac::HmacSigner;
+pub use material::{KeyMaterial, VersionMaterial};
+pub use name::KeyName;
+pub use policy::{ConfigChange, Configured, KeyOptions, Policy, RotatePeriod, Stamp};
+pub use secret::SecretBytes;

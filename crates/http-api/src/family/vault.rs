@@ -44,6 +44,34 @@ impl VaultError {
         Self::new(status, format!("1 error occurred:\n\t* {message}\n\n"))
     }
 
+    /// 404 with no message, as Vault answers a read of nothing.
+    pub(crate) fn not_found_empty() -> Self {
+        VaultError {
+            status: StatusCode::NOT_FOUND,
+            errors: Vec::new(),
+        }
+    }
+
+    /// 404 for a path no route of a mount matches.
+    pub(crate) fn unsupported_path() -> Self {
+        Self::wrapped(StatusCode::NOT_FOUND, "unsupported path")
+    }
+
+    /// A transit engine error: the caller's mistakes are 400 with Vault's
+    /// text (also those Vault answers with 500), a missing key on a read is
+    /// 404 with no message, and failures of the server are 500.
+    pub(crate) fn from_transit(e: &transit_crypto::Error) -> Self {
+        use transit_crypto::ErrorKind;
+        match e.kind() {
+            ErrorKind::Invalid | ErrorKind::InvalidVault500 => Self::bad_request(e.to_string()),
+            ErrorKind::NotFound => Self::not_found_empty(),
+            ErrorKind::Internal => {
+                tracing::error!(target: "keyward::transit", error = %e, "transit engine failure");
+                Self::wrapped(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string())
+            }
+        }
+    }
+
     pub(crate) fn into_response(self) -> http::Response<Body> {
         #[derive(Serialize)]
         struct Errors {
@@ -59,22 +87,22 @@ impl VaultError {
     }
 }
 
-/// A successful answer in Vault's envelope.
+/// A successful answer in Vault's envelope. `data` is any serializable
+/// value, so hot paths render typed results without building JSON trees.
 #[derive(Debug, Serialize)]
-pub(crate) struct Envelope {
+pub(crate) struct Envelope<D: Serialize = Value> {
     request_id: String,
     lease_id: &'static str,
     renewable: bool,
     lease_duration: u64,
-    data: Option<Value>,
+    data: Option<D>,
     wrap_info: Option<Value>,
     warnings: Option<Vec<String>>,
     auth: Option<Value>,
 }
 
-#[allow(dead_code)] // the transit and token issues answer through it
-impl Envelope {
-    pub(crate) fn data(request_id: &str, data: Value) -> Self {
+impl<D: Serialize> Envelope<D> {
+    pub(crate) fn data(request_id: &str, data: D) -> Self {
         Envelope {
             request_id: request_id.to_string(),
             lease_id: "",
@@ -87,10 +115,19 @@ impl Envelope {
         }
     }
 
+    /// Adds one warning.
     pub(crate) fn warn(mut self, warning: impl Into<String>) -> Self {
         self.warnings
             .get_or_insert_with(Vec::new)
             .push(warning.into());
+        self
+    }
+
+    /// Adds warnings (none: `warnings` stays `null`).
+    pub(crate) fn warn_all(mut self, warnings: &[String]) -> Self {
+        for w in warnings {
+            self = self.warn(w.clone());
+        }
         self
     }
 
@@ -99,13 +136,105 @@ impl Envelope {
     }
 }
 
+/// Appends `s` as a JSON string (escaped).
+pub(crate) fn push_json_str(out: &mut String, s: &str) {
+    match serde_json::to_string(s) {
+        Ok(quoted) => out.push_str(&quoted),
+        Err(_) => out.push_str("\"\""),
+    }
+}
+
+/// Appends `s` as a JSON string without escaping: only for texts made of
+/// base64 and `vault:v<N>:` characters, which need none (the hot path of
+/// ciphertexts skips serde's escape scan).
+pub(crate) fn push_plain_str(out: &mut String, s: &str) {
+    debug_assert!(
+        s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+/=:".contains(&b)),
+        "not a base64 text"
+    );
+    out.push('"');
+    out.push_str(s);
+    out.push('"');
+}
+
+/// Vault's envelope written by hand around data the caller renders as JSON
+/// straight into it (batch results, ciphertexts: written once, not built as
+/// a tree, serialized and copied).
+pub(crate) struct EnvelopeWriter {
+    out: String,
+}
+
+impl EnvelopeWriter {
+    /// Starts the envelope; `size_hint` is the expected data length.
+    pub(crate) fn new(request_id: &str, size_hint: usize) -> Self {
+        let mut out = String::with_capacity(size_hint + 256);
+        out.push_str("{\"request_id\":");
+        push_json_str(&mut out, request_id);
+        out.push_str(",\"lease_id\":\"\",\"renewable\":false,\"lease_duration\":0,\"data\":");
+        EnvelopeWriter { out }
+    }
+
+    /// Where the data's JSON goes.
+    pub(crate) fn data(&mut self) -> &mut String {
+        &mut self.out
+    }
+
+    /// Ends the envelope. `status` is not always 200: batch results keep the
+    /// success envelope with an error status (Vault's `RespondWithStatusCode`).
+    pub(crate) fn finish(
+        mut self,
+        warnings: &[String],
+        status: StatusCode,
+    ) -> http::Response<Body> {
+        self.out.push_str(",\"wrap_info\":null,\"warnings\":");
+        if warnings.is_empty() {
+            self.out.push_str("null");
+        } else {
+            self.out
+                .push_str(&serde_json::to_string(warnings).unwrap_or_else(|_| "null".into()));
+        }
+        self.out.push_str(",\"auth\":null}");
+        let resp = http::Response::builder()
+            .status(status)
+            .header(http::header::CONTENT_TYPE, CONTENT_TYPE)
+            .body(Body::from(self.out))
+            .unwrap_or_else(|_| http::Response::new(Body::default()));
+        with_vault_headers(resp)
+    }
+}
+
+/// [`EnvelopeWriter`] for data written by `write_data`.
+pub(crate) fn raw_envelope_with(
+    request_id: &str,
+    warnings: &[String],
+    status: StatusCode,
+    size_hint: usize,
+    write_data: impl FnOnce(&mut String),
+) -> http::Response<Body> {
+    let mut w = EnvelopeWriter::new(request_id, size_hint);
+    write_data(w.data());
+    w.finish(warnings, status)
+}
+
+/// [`raw_envelope_with`] around data already rendered.
+pub(crate) fn raw_envelope(
+    request_id: &str,
+    data_json: &str,
+    warnings: &[String],
+    status: StatusCode,
+) -> http::Response<Body> {
+    raw_envelope_with(request_id, warnings, status, data_json.len(), |out| {
+        out.push_str(data_json)
+    })
+}
+
 /// A raw JSON answer with Vault's headers (health has no envelope).
 pub(crate) fn raw(status: StatusCode, body: &impl Serialize) -> http::Response<Body> {
     with_vault_headers(json_response(status, CONTENT_TYPE, body))
 }
 
 /// 204 with Vault's headers and no body.
-#[allow(dead_code)]
 pub(crate) fn no_content() -> http::Response<Body> {
     let mut resp = http::Response::new(Body::default());
     *resp.status_mut() = StatusCode::NO_CONTENT;
@@ -126,11 +255,15 @@ fn with_vault_headers(mut resp: http::Response<Body>) -> http::Response<Body> {
 
 pub(crate) fn refuse(refusal: Refusal) -> http::Response<Body> {
     let err = match refusal {
-        Refusal::NotFound { path, .. } => {
+        Refusal::NotFound { path, method } => {
             if path.starts_with("/v1/sys/") || path.starts_with("/v1/auth/") {
                 VaultError::wrapped(StatusCode::NOT_FOUND, "unsupported path")
             } else {
-                let route = path.trim_start_matches("/v1/");
+                let mut route = path.trim_start_matches("/v1/").to_string();
+                // A list is routed with a trailing slash, as Vault shows it.
+                if method.as_str() == "LIST" && !route.ends_with('/') {
+                    route.push('/');
+                }
                 VaultError::new(
                     StatusCode::NOT_FOUND,
                     format!("no handler for route \"{route}\". route entry not found."),

@@ -37,6 +37,16 @@ impl Snapshot {
         Snapshot { config, evaluator }
     }
 
+    /// True when `principal` acts as Vault's root on `/v1`: the root token,
+    /// the admin certificate, or a user mapped to `all_access` (DESIGN.md).
+    pub(crate) fn is_vault_root(&self, principal: &Principal, address: Option<IpAddr>) -> bool {
+        principal.is_superuser()
+            || self
+                .evaluator
+                .role_names(&self.roles_of(principal, address))
+                .contains(&"all_access")
+    }
+
     /// The security roles of `principal` calling from `address`.
     pub(crate) fn roles_of(&self, principal: &Principal, address: Option<IpAddr>) -> RoleSet {
         self.evaluator.map_roles(&Subject {
