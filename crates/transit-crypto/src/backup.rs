@@ -14,11 +14,15 @@ use std::collections::BTreeMap;
 use keyring_core::{KeyRing, Timestamp, VersionEntry};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use serde_json::value::RawValue;
+use zeroize::Zeroizing;
 
+use crate::asym::{self, AsymmetricKey};
 use crate::gotime::{self, ZERO};
-use crate::material::{KeyMaterial, VersionMaterial};
+use crate::key_type::Algorithm;
+use crate::material::{Asym, KeyMaterial, VersionMaterial};
 use crate::policy::{RotatePeriod, Stamp};
-use crate::{Error, Kdf, KeyName, KeyType, Policy, SecretBytes, gobase64};
+use crate::{Error, Kdf, KeyName, KeyType, Policy, SecretBytes, bigdec, gobase64};
 
 const NANOS_PER_SEC: i64 = 1_000_000_000;
 
@@ -107,15 +111,15 @@ struct KeyEntry {
     #[serde(default)]
     time: Option<String>,
     #[serde(default)]
-    ec_x: Value,
+    ec_x: Option<Box<RawValue>>,
     #[serde(default)]
-    ec_y: Value,
+    ec_y: Option<Box<RawValue>>,
     #[serde(default)]
-    ec_d: Value,
+    ec_d: Option<Box<RawValue>>,
     #[serde(default)]
-    rsa_key: Value,
+    rsa_key: Option<Box<RawValue>>,
     #[serde(default)]
-    rsa_public_key: Value,
+    rsa_public_key: Option<Box<RawValue>>,
     #[serde(default)]
     public_key: String,
     #[serde(default)]
@@ -132,11 +136,11 @@ impl KeyEntry {
             key: None,
             hmac_key: None,
             time: Some(ZERO.to_string()),
-            ec_x: Value::Null,
-            ec_y: Value::Null,
-            ec_d: Value::Null,
-            rsa_key: Value::Null,
-            rsa_public_key: Value::Null,
+            ec_x: None,
+            ec_y: None,
+            ec_d: None,
+            rsa_key: None,
+            rsa_public_key: None,
             public_key: String::new(),
             convergent_version: 0,
             creation_time: 0,
@@ -144,23 +148,139 @@ impl KeyEntry {
         }
     }
 
-    fn from_version(entry: &VersionEntry<VersionMaterial>) -> Self {
+    fn from_version(entry: &VersionEntry<VersionMaterial>) -> Result<Self, String> {
         let mut out = KeyEntry::zero();
         match &entry.material.key {
             KeyMaterial::Symmetric(bytes) => out.key = Some(gobase64::encode(bytes.expose())),
+            KeyMaterial::Asymmetric(a) => out.set_asymmetric(&a.0)?,
         }
         out.hmac_key = Some(gobase64::encode(entry.material.hmac_key.expose()));
         out.time = Some(gotime::format_rfc3339_nano(entry.created));
         out.convergent_version = i64::from(entry.material.convergent_version);
         out.creation_time = entry.created.unix_secs();
-        out
+        Ok(out)
     }
 
-    fn to_version(&self, version: u32) -> Result<VersionEntry<VersionMaterial>, String> {
-        let non_null = |v: &Value| !v.is_null();
-        if [&self.ec_d, &self.rsa_key].into_iter().any(non_null) {
-            return Err(format!("version {version} holds asymmetric material"));
+    /// Vault's fields of an asymmetric key: `key` + `public_key` (ed25519),
+    /// `ec_x`/`ec_y`/`ec_d` + PEM `public_key` (ECDSA), `rsa_key` and
+    /// `rsa_public_key` (RSA).
+    fn set_asymmetric(&mut self, key: &AsymmetricKey) -> Result<(), String> {
+        let parts = key.stored();
+        let private = parts.private.as_ref().map(|p| p.expose());
+        match key.key_type().algorithm() {
+            Algorithm::Ed25519 => {
+                self.key = key.ed25519_go_key().map(|k| gobase64::encode(k.expose()));
+                self.public_key = key.public_key_text();
+            }
+            Algorithm::Ecdsa(curve) => {
+                let len = curve.field_len();
+                let point = &parts.public;
+                if point.len() != 1 + 2 * len {
+                    return Err("bad EC point".into());
+                }
+                self.ec_x = Some(number(&point[1..1 + len])?);
+                self.ec_y = Some(number(&point[1 + len..])?);
+                self.ec_d = private.map(number).transpose()?;
+                self.public_key = key.public_key_text();
+            }
+            _ => {
+                let (n, e) = asym::rsa_public_components(&parts.public).ok_or("bad RSA key")?;
+                let (n, e) = (bigdec::to_decimal(&n), bigdec::to_decimal(&e));
+                self.rsa_public_key = Some(raw(&format!("{{\"N\":{},\"E\":{}}}", &*n, &*e))?);
+                if let Some(pkcs8) = private {
+                    let c = asym::rsa_components(pkcs8).ok_or("bad RSA key")?;
+                    let d = |i: usize| bigdec::to_decimal(&c[i]);
+                    let json = Zeroizing::new(format!(
+                        "{{\"N\":{},\"E\":{},\"D\":{},\"Primes\":[{},{}],\"Precomputed\":{{\"Dp\":{},\"Dq\":{},\"Qinv\":{},\"CRTValues\":[]}}}}",
+                        &*d(0),
+                        &*d(1),
+                        &*d(2),
+                        &*d(3),
+                        &*d(4),
+                        &*d(5),
+                        &*d(6),
+                        &*d(7)
+                    ));
+                    self.rsa_key = Some(raw(&json)?);
+                }
+            }
         }
+        Ok(())
+    }
+
+    fn asymmetric(&self, key_type: KeyType, version: u32) -> Result<KeyMaterial, String> {
+        let bad = |what: &str| format!("version {version} has a bad {what}");
+        let key = match key_type.algorithm() {
+            Algorithm::Ed25519 => match &self.key {
+                Some(text) => {
+                    let go_key = gobase64::decode_secret(text).map_err(|_| bad("key"))?;
+                    if go_key.len() != 64 {
+                        return Err(bad("key"));
+                    }
+                    let public = gobase64::decode(&self.public_key)
+                        .unwrap_or_else(|_| go_key[32..].to_vec());
+                    AsymmetricKey::from_parts(key_type, Some(&go_key[..32]), &public)?
+                }
+                None => {
+                    let public =
+                        gobase64::decode(&self.public_key).map_err(|_| bad("public_key"))?;
+                    AsymmetricKey::from_parts(key_type, None, &public)?
+                }
+            },
+            Algorithm::Ecdsa(curve) => {
+                let len = curve.field_len();
+                let coord = |v: &Option<Box<RawValue>>, what: &str| {
+                    v.as_deref()
+                        .and_then(|r| bigdec::from_decimal(r.get().trim()))
+                        .and_then(|m| bigdec::pad(&m, len))
+                        .ok_or_else(|| bad(what))
+                };
+                let mut point = vec![4u8];
+                point.extend_from_slice(&coord(&self.ec_x, "ec_x")?);
+                point.extend_from_slice(&coord(&self.ec_y, "ec_y")?);
+                let d = match &self.ec_d {
+                    Some(_) => Some(coord(&self.ec_d, "ec_d")?),
+                    None => None,
+                };
+                AsymmetricKey::from_parts(key_type, d.as_ref().map(|d| &d[..]), &point)?
+            }
+            _ => match (&self.rsa_key, &self.rsa_public_key) {
+                (Some(private), _) => {
+                    let k: RsaKeyJson =
+                        serde_json::from_str(private.get()).map_err(|_| bad("rsa_key"))?;
+                    let pkcs8 = k.pkcs8().ok_or_else(|| bad("rsa_key"))?;
+                    let probe = AsymmetricKey::import_private(key_type, &pkcs8)?;
+                    let public = probe.stored().public;
+                    AsymmetricKey::from_parts(
+                        key_type,
+                        probe.stored().private.as_ref().map(|p| p.expose()),
+                        &public,
+                    )?
+                }
+                (None, Some(public)) => {
+                    let k: RsaPublicJson =
+                        serde_json::from_str(public.get()).map_err(|_| bad("rsa_public_key"))?;
+                    let (n, e) = (
+                        dec(&k.n).ok_or_else(|| bad("N"))?,
+                        dec(&k.e).ok_or_else(|| bad("E"))?,
+                    );
+                    AsymmetricKey::from_parts(
+                        key_type,
+                        None,
+                        &asym::rsa_spki_from_components(&n, &e),
+                    )?
+                }
+                (None, None) => return Err(bad("RSA key")),
+            },
+        };
+        Ok(KeyMaterial::Asymmetric(Asym(std::sync::Arc::new(key))))
+    }
+
+    fn to_version(
+        &self,
+        key_type: KeyType,
+        version: u32,
+    ) -> Result<VersionEntry<VersionMaterial>, String> {
         let decode = |field: &Option<String>, what: &str| {
             let text = field
                 .as_deref()
@@ -169,7 +289,14 @@ impl KeyEntry {
                 .map(SecretBytes::new)
                 .map_err(|e| format!("version {version} {what}: {e}"))
         };
-        let key = decode(&self.key, "key")?;
+        let key = if key_type.is_asymmetric() {
+            self.asymmetric(key_type, version)?
+        } else {
+            if self.ec_d.is_some() || self.rsa_key.is_some() {
+                return Err(format!("version {version} holds asymmetric material"));
+            }
+            KeyMaterial::Symmetric(decode(&self.key, "key")?)
+        };
         let hmac_key = decode(&self.hmac_key, "hmac_key")?;
         let created = self
             .time
@@ -181,13 +308,81 @@ impl KeyEntry {
             .map_err(|_| format!("version {version} has convergent version out of range"))?;
         Ok(VersionEntry {
             material: VersionMaterial {
-                key: KeyMaterial::Symmetric(key),
+                key,
                 hmac_key,
                 convergent_version,
             },
             created,
         })
     }
+}
+
+/// A big number as a bare JSON number.
+fn number(magnitude: &[u8]) -> Result<Box<RawValue>, String> {
+    raw(&bigdec::to_decimal(magnitude))
+}
+
+fn raw(text: &str) -> Result<Box<RawValue>, String> {
+    RawValue::from_string(text.to_string()).map_err(|e| e.to_string())
+}
+
+fn dec(v: &RawValue) -> Option<Zeroizing<Vec<u8>>> {
+    bigdec::from_decimal(v.get().trim())
+}
+
+/// Go's `rsa.PrivateKey` as JSON.
+#[derive(Deserialize)]
+struct RsaKeyJson {
+    #[serde(rename = "N")]
+    n: Box<RawValue>,
+    #[serde(rename = "E")]
+    e: Box<RawValue>,
+    #[serde(rename = "D")]
+    d: Box<RawValue>,
+    #[serde(rename = "Primes")]
+    primes: Vec<Box<RawValue>>,
+    #[serde(rename = "Precomputed")]
+    precomputed: Option<PrecomputedJson>,
+}
+
+#[derive(Deserialize)]
+struct PrecomputedJson {
+    #[serde(rename = "Dp")]
+    dp: Option<Box<RawValue>>,
+    #[serde(rename = "Dq")]
+    dq: Option<Box<RawValue>>,
+    #[serde(rename = "Qinv")]
+    qinv: Option<Box<RawValue>>,
+}
+
+impl RsaKeyJson {
+    /// PKCS#8 DER of a two-prime key with its CRT values.
+    fn pkcs8(&self) -> Option<Zeroizing<Vec<u8>>> {
+        if self.primes.len() != 2 {
+            return None;
+        }
+        let pre = self.precomputed.as_ref()?;
+        let parts = [
+            dec(&self.n)?,
+            dec(&self.e)?,
+            dec(&self.d)?,
+            dec(&self.primes[0])?,
+            dec(&self.primes[1])?,
+            dec(pre.dp.as_deref()?)?,
+            dec(pre.dq.as_deref()?)?,
+            dec(pre.qinv.as_deref()?)?,
+        ];
+        asym::rsa_pkcs8_from_components(&parts)
+    }
+}
+
+/// Go's `rsa.PublicKey` as JSON.
+#[derive(Deserialize)]
+struct RsaPublicJson {
+    #[serde(rename = "N")]
+    n: Box<RawValue>,
+    #[serde(rename = "E")]
+    e: Box<RawValue>,
 }
 
 fn stamp_json(s: Option<Stamp>) -> Option<StampJson> {
@@ -214,14 +409,18 @@ pub(crate) fn encode(policy: &Policy) -> Result<String, Error> {
     if available == 0 {
         archive.push(KeyEntry::zero());
     }
+    let corrupt = |reason: String| Error::Corrupt {
+        name: policy.name.to_string(),
+        reason,
+    };
     for (_, entry) in policy.ring.versions() {
-        archive.push(KeyEntry::from_version(entry));
+        archive.push(KeyEntry::from_version(entry).map_err(corrupt)?);
     }
     let keys = policy
         .ring
         .working_set()
-        .map(|(v, e)| (v.to_string(), KeyEntry::from_version(e)))
-        .collect();
+        .map(|(v, e)| Ok((v.to_string(), KeyEntry::from_version(e).map_err(corrupt)?)))
+        .collect::<Result<_, Error>>()?;
     let data = KeyData {
         policy: BackupPolicy {
             name: policy.name.to_string(),
@@ -304,7 +503,7 @@ pub(crate) fn decode(blob: &str, name: Option<&str>, now: Timestamp) -> Result<P
         let entry = from_keys
             .or(from_archive)
             .ok_or_else(|| invalid(format!("version {v} is missing")))?;
-        versions.insert(v, entry.to_version(v).map_err(invalid)?);
+        versions.insert(v, entry.to_version(key_type, v).map_err(invalid)?);
     }
     let ring = KeyRing::from_parts(
         versions,
@@ -468,11 +667,11 @@ mod tests {
         let blob = fixture("openbao-backup-chacha.b64");
         assert_eq!(e(&blob, Some("a/b")), Error::KeyNamePath);
         let mut v: Value = serde_json::from_slice(&gobase64::decode(&blob).unwrap()).unwrap();
-        v["policy"]["type"] = 1.into();
-        let ecdsa = gobase64::encode(&serde_json::to_vec(&v).unwrap());
+        v["policy"]["type"] = 11.into();
+        let xchacha = gobase64::encode(&serde_json::to_vec(&v).unwrap());
         assert_eq!(
-            e(&ecdsa, None).to_string(),
-            "failed to restore the policy \"bk2\": unsupported key type 1"
+            e(&xchacha, None).to_string(),
+            "failed to restore the policy \"bk2\": unsupported key type 11"
         );
         v["policy"]["type"] = 5.into();
         v["policy"]["latest_version"] = 4.into();

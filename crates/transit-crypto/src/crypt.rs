@@ -142,6 +142,17 @@ impl Policy {
         if input.nonce_given {
             return Err(Error::NonceNotAllowed);
         }
+        if self.key_type.is_rsa() {
+            let version = self.encryption_version(input.key_version)?;
+            let key = self
+                .working_entry(version)?
+                .key
+                .asymmetric()
+                .ok_or(Error::EncryptionNotSupported(self.key_type))?;
+            let sealed = key.rsa_encrypt(plaintext)?;
+            prefixed::write_encoded(out, version, &sealed);
+            return Ok(version);
+        }
         let aead = self
             .key_type
             .aead()
@@ -191,10 +202,9 @@ impl Policy {
         if input.nonce_given {
             return Err(Error::NonceNotAllowed);
         }
-        let aead = self
-            .key_type
-            .aead()
-            .ok_or(Error::DecryptionNotSupported(self.key_type))?;
+        if !self.key_type.supports_decryption() {
+            return Err(Error::DecryptionNotSupported(self.key_type));
+        }
         let (version, payload) = prefixed::parse(ciphertext).map_err(|e| match e {
             FrameError::NoPrefix => Error::CiphertextNoPrefix,
             FrameError::Fields => Error::CiphertextFields,
@@ -211,6 +221,15 @@ impl Policy {
         let version = u32::try_from(version).map_err(|_| Error::TooOld)?;
         self.convergent_version(version)?;
         let sealed = gobase64::decode(payload).map_err(|_| Error::CiphertextBase64)?;
+        let Some(aead) = self.key_type.aead() else {
+            // RSA: OAEP with SHA-256, as Vault.
+            let key = self
+                .working_entry(version)?
+                .key
+                .asymmetric()
+                .ok_or(Error::DecryptionNotSupported(self.key_type))?;
+            return key.rsa_decrypt(&sealed, crate::OaepHash::Sha256);
+        };
         let (key, _) = self.cipher_key(version, input.context, false)?;
         cipher::open(self.key_type, aead, &key, input.associated_data, &sealed)
     }
@@ -445,6 +464,40 @@ mod tests {
                 .unwrap_err()
                 .to_string(),
             "message decryption not supported for key type hmac"
+        );
+    }
+
+    #[test]
+    fn rsa_encrypts_with_oaep() {
+        for ty in [KeyType::Rsa2048, KeyType::Rsa3072] {
+            let p = key(ty, false, false);
+            let e = p.encrypt(b"secret", &CipherInput::default()).unwrap();
+            let raw = gobase64::decode(&e.ciphertext[9..]).unwrap();
+            assert_eq!(raw.len(), if ty == KeyType::Rsa2048 { 256 } else { 384 });
+            assert_eq!(
+                &p.decrypt(&e.ciphertext, &CipherInput::default()).unwrap()[..],
+                b"secret"
+            );
+            let forged = prefixed::format(1, &gobase64::encode(&[1u8; 256]));
+            assert_eq!(
+                p.decrypt(&forged, &CipherInput::default())
+                    .unwrap_err()
+                    .to_string(),
+                "failed to RSA decrypt the ciphertext: crypto/rsa: decryption error"
+            );
+            let (plain, wrapped) = p.datakey(256, &CipherInput::default()).unwrap();
+            assert_eq!(
+                p.decrypt(&wrapped.ciphertext, &CipherInput::default())
+                    .unwrap(),
+                plain
+            );
+        }
+        let ec = key(KeyType::EcdsaP256, false, false);
+        assert_eq!(
+            ec.encrypt(b"x", &CipherInput::default())
+                .unwrap_err()
+                .to_string(),
+            "message encryption not supported for key type ecdsa-p256"
         );
     }
 

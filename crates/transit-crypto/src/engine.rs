@@ -18,8 +18,34 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use keyring_core::{Barrier, Clock, Timestamp, WriteBatch};
 use serde::{Deserialize, Serialize};
 
+use crate::byok::{ImportMaterial, ImportOptions, WrappingKey, parse_hash_function};
 use crate::cache::PolicyCache;
-use crate::{DeleteRefusal, Error, KeyName, KeyOptions, Policy, backup};
+use crate::material::VersionMaterial;
+use crate::{DeleteRefusal, Error, KeyName, KeyOptions, KeyType, Policy, backup};
+
+/// The key material of an import request.
+#[derive(Debug, Clone, Copy)]
+pub enum ImportSource<'a> {
+    /// `ciphertext` (base64) wrapped for the mount's wrapping key, with
+    /// `hash_function`.
+    Ciphertext {
+        /// The ciphertext.
+        ciphertext: &'a str,
+        /// `SHA1`, `SHA256` (default), ...
+        hash_function: &'a str,
+    },
+    /// `public_key`: a PEM `PUBLIC KEY`.
+    PublicKey(&'a str),
+}
+
+/// Runs CPU-heavy key generation (RSA) off the async workers.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, Error> + Send + 'static,
+) -> Result<T, Error> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| Error::Storage(format!("key generation task failed: {e}")))?
+}
 
 /// Number of lock stripes for writers.
 const LOCK_STRIPES: usize = 256;
@@ -53,6 +79,9 @@ pub struct Transit {
     complete: AtomicBool,
     locks: Vec<tokio::sync::Mutex<()>>,
     settings: Mutex<MountSettings>,
+    /// The BYOK wrapping key, made on first use and stored through the
+    /// barrier.
+    wrapping: tokio::sync::OnceCell<Arc<WrappingKey>>,
 }
 
 impl std::fmt::Debug for Transit {
@@ -95,8 +124,13 @@ impl Transit {
                 .map(|_| tokio::sync::Mutex::new(()))
                 .collect(),
             settings: Mutex::new(settings),
+            wrapping: tokio::sync::OnceCell::new(),
         };
         transit.load_all().await?;
+        if let Some(bytes) = transit.barrier.get(&transit.wrapping_path()).await? {
+            let key = WrappingKey::from_stored(&bytes).map_err(|e| corrupt("wrapping-key", e))?;
+            let _ = transit.wrapping.set(Arc::new(key));
+        }
         Ok(transit)
     }
 
@@ -128,6 +162,24 @@ impl Transit {
 
     fn policy_path(&self, name: &str) -> String {
         format!("{}policy/{name}", self.prefix)
+    }
+
+    fn wrapping_path(&self) -> String {
+        format!("{}wrapping-key", self.prefix)
+    }
+
+    /// The mount's BYOK wrapping key (RSA-4096), generated and stored the
+    /// first time it is asked for.
+    pub async fn wrapping_key(&self) -> Result<Arc<WrappingKey>, Error> {
+        self.wrapping
+            .get_or_try_init(|| async {
+                let key = blocking(WrappingKey::generate).await?;
+                let stored = key.to_stored()?;
+                self.barrier.put(&self.wrapping_path(), &stored).await?;
+                Ok(Arc::new(key))
+            })
+            .await
+            .cloned()
     }
 
     fn lock_for(&self, name: &str) -> &tokio::sync::Mutex<()> {
@@ -196,7 +248,13 @@ impl Transit {
         if let Some(existing) = self.load_locked(name).await? {
             return Ok((existing, false));
         }
-        let policy = Policy::generate(name.clone(), options, self.now())?;
+        let now = self.now();
+        let policy = if options.key_type.is_rsa() {
+            let (name, options) = (name.clone(), options.clone());
+            blocking(move || Policy::generate(name, &options, now)).await?
+        } else {
+            Policy::generate(name.clone(), options, now)?
+        };
         Ok((self.persist(policy).await?, true))
     }
 
@@ -222,11 +280,33 @@ impl Transit {
 
     /// Rotates the key: a new latest version.
     pub async fn rotate(&self, name: &KeyName) -> Result<Arc<Policy>, Error> {
-        self.update(name, Error::RotateKeyNotFound, |p, now| {
-            Ok((p.rotated(now)?, true, ()))
-        })
-        .await
-        .map(|(p, ())| p)
+        self.rotate_if(name, None).await.map(|(p, _)| p)
+    }
+
+    /// Rotates under the key's lock, when `due_at` is none or the key is
+    /// due then. RSA material is made on a blocking thread.
+    async fn rotate_if(
+        &self,
+        name: &KeyName,
+        due_at: Option<Timestamp>,
+    ) -> Result<(Arc<Policy>, bool), Error> {
+        let _guard = self.lock_for(name.as_str()).lock().await;
+        let current = self
+            .load_locked(name)
+            .await?
+            .ok_or(Error::RotateKeyNotFound)?;
+        if due_at.is_some_and(|t| !current.rotation_due(t)) {
+            return Ok((current, false));
+        }
+        current.check_rotatable()?;
+        let material: VersionMaterial = if current.key_type().is_rsa() {
+            let p = current.clone();
+            blocking(move || p.new_material()).await?
+        } else {
+            current.new_material()?
+        };
+        let next = current.rotated_with(material, due_at.unwrap_or_else(|| self.now()))?;
+        Ok((self.persist(next).await?, true))
     }
 
     /// Deletes the key (only when `deletion_allowed`).
@@ -250,16 +330,91 @@ impl Transit {
         Ok(())
     }
 
-    /// The names of every key, sorted.
+    /// The names of every key, sorted. Once the wrapping key exists the
+    /// list holds `import/` too, as Vault's (it stores that key as the
+    /// policy `import/wrapping-key`).
     pub async fn list(&self) -> Result<Vec<String>, Error> {
         let prefix = self.policy_prefix();
-        Ok(self
+        let mut names: Vec<String> = self
             .barrier
             .list(&prefix)
             .await?
             .into_iter()
             .map(|p| p[prefix.len()..].to_string())
-            .collect())
+            .collect();
+        if self.wrapping.initialized() {
+            names.push("import/".to_string());
+            names.sort();
+        }
+        Ok(names)
+    }
+
+    /// The material of an import: unwrapped with the wrapping key (made
+    /// now if it does not exist yet), or a public key.
+    async fn import_material(
+        &self,
+        key_type: KeyType,
+        source: ImportSource<'_>,
+    ) -> Result<ImportMaterial, Error> {
+        match source {
+            ImportSource::Ciphertext {
+                ciphertext,
+                hash_function,
+            } => {
+                let hash = parse_hash_function(hash_function)?;
+                let wrapping = self.wrapping_key().await?;
+                let ciphertext = ciphertext.to_string();
+                // RSA-4096 decryption takes milliseconds: off the workers.
+                let material = blocking(move || wrapping.unwrap(&ciphertext, hash)).await?;
+                Ok(ImportMaterial::Private(material))
+            }
+            ImportSource::PublicKey(pem) => {
+                if !key_type.is_asymmetric() {
+                    return Err(Error::PublicKeyImportUnsupported);
+                }
+                Ok(ImportMaterial::Public(pem.to_string()))
+            }
+        }
+    }
+
+    /// `POST keys/:name/import`: a new key of imported material.
+    pub async fn import(
+        &self,
+        name: &KeyName,
+        options: &ImportOptions,
+        source: ImportSource<'_>,
+    ) -> Result<Arc<Policy>, Error> {
+        let _guard = self.lock_for(name.as_str()).lock().await;
+        if self.load_locked(name).await?.is_some() {
+            return Err(Error::ImportExisting);
+        }
+        let material = self.import_material(options.key_type, source).await?;
+        let policy = Policy::import_new(name.clone(), options, &material, self.now())?;
+        self.persist(policy).await
+    }
+
+    /// `POST keys/:name/import_version`: a new version of an imported key,
+    /// or the private half of a public-only version.
+    pub async fn import_version(
+        &self,
+        name: &KeyName,
+        source: ImportSource<'_>,
+        version: Option<i64>,
+    ) -> Result<Arc<Policy>, Error> {
+        let _guard = self.lock_for(name.as_str()).lock().await;
+        let current = self
+            .load_locked(name)
+            .await?
+            .ok_or_else(|| Error::ImportVersionNoKey(name.to_string()))?;
+        if !current.imported() {
+            return Err(Error::ImportVersionNotImported);
+        }
+        if current.convergent() {
+            return Err(Error::ImportVersionConvergent);
+        }
+        let material = self.import_material(current.key_type(), source).await?;
+        let next = current.with_imported_version(&material, version, self.now())?;
+        self.persist(next).await
     }
 
     /// A backup blob of the key, recording the backup in the key first.
@@ -367,17 +522,9 @@ impl Transit {
                 continue;
             }
             // Check again under the lock: a manual rotation may have won.
-            let outcome = self
-                .update(&name, Error::RotateKeyNotFound, |p, _| {
-                    if p.rotation_due(now) {
-                        Ok((p.rotated(now)?, true, ()))
-                    } else {
-                        Ok((p.clone(), false, ()))
-                    }
-                })
-                .await;
-            match outcome {
-                Ok((p, ())) => report.rotated.push((name, p.latest_version())),
+            match self.rotate_if(&name, Some(now)).await {
+                Ok((p, true)) => report.rotated.push((name, p.latest_version())),
+                Ok((_, false)) => {}
                 Err(e) => report.failed.push((name, e)),
             }
         }
@@ -397,6 +544,11 @@ impl Transit {
         self.cache_lock().clear();
         self.complete.store(true, Ordering::Release);
         Ok(())
+    }
+
+    /// True once the wrapping key exists.
+    pub fn has_wrapping_key(&self) -> bool {
+        self.wrapping.initialized()
     }
 
     /// Number of keys in memory now.

@@ -66,6 +66,9 @@ pub enum Error {
     /// Convergent upsert through encrypt without a context.
     #[error("convergent encryption requires derivation to be enabled, so context is required")]
     ConvergentRequiresContext,
+    /// `convergent_encryption` on an ed25519 key.
+    #[error("convergent encryption not supported for keys of type {0}")]
+    ConvergentNotSupported(KeyType),
     /// `derived` or `convergent_encryption` on a type that cannot derive.
     #[error("key derivation and convergent encryption not supported for keys of type {0}")]
     DerivationNotSupported(KeyType),
@@ -331,6 +334,11 @@ pub enum Error {
         export_type: &'static str,
     },
 
+    /// `certificate-chain` of a version without one (keyward cannot
+    /// attach chains yet, so every version).
+    #[error("selected key version does not have a certificate chain imported")]
+    NoCertificateChain,
+
     // --- backup, restore ---
     /// Backup of a key that is not exportable.
     #[error("exporting is disallowed on the policy")]
@@ -358,6 +366,165 @@ pub enum Error {
         /// Why.
         reason: String,
     },
+
+    // --- sign, verify ---
+    /// sign: no such key.
+    #[error("signing key not found")]
+    SigningKeyNotFound,
+    /// verify: no such key.
+    #[error("signature verification key not found")]
+    VerificationKeyNotFound,
+    /// sign with a type that cannot sign.
+    #[error("key type {0} does not support signing")]
+    SigningNotSupported(KeyType),
+    /// verify a signature with a type that cannot sign.
+    #[error("key type {0} does not support verification")]
+    VerificationNotSupported(KeyType),
+    /// An unknown `hash_algorithm`.
+    #[error("invalid hash algorithm {0:?}")]
+    InvalidSignatureHash(String),
+    /// An unknown `marshaling_algorithm`.
+    #[error("invalid marshaling type {0:?}")]
+    InvalidMarshaling(String),
+    /// `salt_length` that is no number.
+    #[error("salt length neither 'auto', 'hash', nor an int: {0}")]
+    SaltNotNumber(String),
+    /// `salt_length` below -1.
+    #[error("salt length is invalid: {0}")]
+    SaltNegative(i64),
+    /// `hash_algorithm=none` without its two companions.
+    #[error("hash_algorithm=none requires both prehashed=true and signature_algorithm=pkcs1v15")]
+    HashNoneRequires,
+    /// `key_version` < 0.
+    #[error("requested version for signing is negative")]
+    SignVersionNegative,
+    /// `key_version` above the latest.
+    #[error("requested version for signing is higher than the latest key version")]
+    SignVersionTooNew,
+    /// `key_version` below `min_encryption_version`.
+    #[error("requested version for signing is less than the minimum encryption key version")]
+    SignVersionTooOld,
+    /// A public-key-only version asked to sign.
+    #[error("requested version for signing does not contain a private part")]
+    SignNoPrivateKey,
+    /// A PSS salt length outside `[-1, max]`.
+    #[error("requested salt length {0} is invalid")]
+    SaltLengthInvalid(i64),
+    /// `signature_algorithm` other than `pss` and `pkcs1v15` on an RSA key.
+    #[error("unsupported rsa signature algorithm {0}")]
+    UnsupportedRsaSignatureAlgorithm(String),
+    /// A derived ed25519 key used without a context.
+    #[error(
+        "error deriving key: missing 'context' for key derivation; the key was created using a derived key, which means additional, per-request information must be included in order to perform operations with the key"
+    )]
+    DeriveMissingContext,
+    /// The signature does not start with `vault:v`.
+    #[error("invalid signature: no prefix")]
+    SignatureNoPrefix,
+    /// No `:` after the version.
+    #[error("invalid signature: wrong number of fields")]
+    SignatureFields,
+    /// The version is not a number.
+    #[error("invalid signature: version number could not be decoded")]
+    SignatureVersion,
+    /// The version is above the latest.
+    #[error("invalid signature: version is too new")]
+    SignatureTooNew,
+    /// The signature is not base64 of the marshaling's alphabet.
+    #[error("invalid base64 signature value")]
+    SignatureBase64,
+    /// An ASN.1 ECDSA signature that does not parse.
+    #[error("supplied signature is invalid")]
+    SignatureInvalid,
+    /// Bytes after an ASN.1 ECDSA signature.
+    #[error("supplied signature contains extra data")]
+    SignatureExtraData,
+    /// An RSA hash aws-lc-rs does not sign with (keyward's limit; Vault
+    /// accepts it).
+    #[error(
+        "hash algorithm {0} is not supported with RSA keys in keyward; use sha2-256, sha2-384 or sha2-512"
+    )]
+    RsaHashUnsupported(&'static str),
+    /// `hash_algorithm=none` on RSA with an input that is not a PKCS#1
+    /// DigestInfo (keyward's limit).
+    #[error(
+        "hash_algorithm=none with RSA keys needs a PKCS#1 v1.5 DigestInfo of SHA-256, SHA-384 or SHA-512 as input in keyward"
+    )]
+    RsaRawInput,
+    /// RSA signing failed (Go's text of the cause).
+    #[error("{0}")]
+    RsaSign(String),
+    /// RSA encryption failed.
+    #[error("failed to RSA encrypt the plaintext: {0}")]
+    RsaEncrypt(String),
+    /// RSA-OAEP decryption failed.
+    #[error("failed to RSA decrypt the ciphertext: crypto/rsa: decryption error")]
+    RsaDecrypt,
+    /// A public-key-only RSA version asked to decrypt.
+    #[error("cannot decrypt ciphertext, key version does not have a private counterpart")]
+    RsaNoPrivateKey,
+
+    // --- import ---
+    /// `convergent_encryption` given to import.
+    #[error("import cannot be used on keys with convergent encryption enabled")]
+    ImportConvergent,
+    /// `auto_rotate_period` without `allow_rotation`.
+    #[error("allow_rotation must be set to true if auto-rotation is enabled")]
+    ImportRotationRequired,
+    /// An unknown type name on import.
+    #[error("unknown key type: {0}")]
+    ImportUnknownKeyType(String),
+    /// import onto an existing key.
+    #[error(
+        "the import path cannot be used with an existing key; use import-version to rotate an existing imported key"
+    )]
+    ImportExisting,
+    /// An unknown `hash_function`.
+    #[error("unknown hash function: {0}")]
+    UnknownHashFunction(String),
+    /// SHA224 as `hash_function`: aws-lc-rs has no RSA-OAEP with SHA-224
+    /// (keyward's limit; Vault accepts it).
+    #[error(
+        "hash function SHA224 is not supported by keyward's RSA-OAEP; use SHA1, SHA256, SHA384 or SHA512"
+    )]
+    HashFunctionUnsupported,
+    /// The ciphertext is not base64 (Go's text).
+    #[error("{0}")]
+    ImportBase64(String),
+    /// No room for the wrapped ephemeral key.
+    #[error("provided ciphertext is too short")]
+    ImportCiphertextTooShort,
+    /// The ephemeral key does not decrypt under the wrapping key.
+    #[error("crypto/rsa: decryption error")]
+    ImportDecryption,
+    /// The ephemeral key is not 32 bytes.
+    #[error("expected ephemeral AES key to be 256-bit")]
+    EphemeralKeySize,
+    /// AES-KWP refused the wrapped key (Tink's texts, as Vault uses Tink).
+    #[error("kwp: {0}")]
+    Kwp(&'static str),
+    /// `public_key` for a type without public keys.
+    #[error("provided type does not support public_key import")]
+    PublicKeyImportUnsupported,
+    /// The imported material does not fit the type.
+    #[error("error importing key: {0}")]
+    ImportFailed(String),
+    /// import_version on a missing key.
+    #[error("no key found with name {0}; to import a new key, use the import/ endpoint")]
+    ImportVersionNoKey(String),
+    /// import_version on a key made (or rotated) inside the engine.
+    #[error("the import_version endpoint can only be used with an imported key")]
+    ImportVersionNotImported,
+    /// import_version on a convergent key.
+    #[error("import_version cannot be used on keys with convergent encryption enabled")]
+    ImportVersionConvergent,
+    /// import_version: the material does not fit the key (Vault's text,
+    /// without import's prefix).
+    #[error("{0}")]
+    ImportVersionFailed(String),
+    /// import_version with `version` that cannot take this material.
+    #[error("{0}")]
+    ImportVersionRefused(&'static str),
 
     // --- cache ---
     /// A cache size of 1..=9 or negative.
@@ -400,7 +567,34 @@ impl Error {
             | KeyExists(_)
             | BackupBase64(_)
             | BackupFormat(_)
-            | RestoreInvalid { .. } => ErrorKind::InvalidVault500,
+            | RestoreInvalid { .. }
+            | SignVersionNegative
+            | SignVersionTooNew
+            | SignVersionTooOld
+            | SignNoPrivateKey
+            | UnsupportedRsaSignatureAlgorithm(_)
+            | DeriveMissingContext
+            | RsaSign(_)
+            | RsaEncrypt(_)
+            | RsaDecrypt
+            | RsaNoPrivateKey
+            | ImportConvergent
+            | ImportRotationRequired
+            | ImportExisting
+            | ImportBase64(_)
+            | ImportCiphertextTooShort
+            | ImportDecryption
+            | EphemeralKeySize
+            | Kwp(_)
+            | PublicKeyImportUnsupported
+            | ImportFailed(_)
+            | ImportVersionNoKey(_)
+            | ImportVersionNotImported
+            | ImportVersionConvergent
+            | ImportVersionRefused(_)
+            | ImportVersionFailed(_)
+            | ConvergentNotSupported(_)
+            | NoCertificateChain => ErrorKind::InvalidVault500,
             _ => ErrorKind::Invalid,
         }
     }

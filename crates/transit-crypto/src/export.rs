@@ -95,17 +95,22 @@ impl Policy {
         let mut out = BTreeMap::new();
         for v in versions {
             let entry = self.ring.get(v).ok_or(Error::ExportVersionMissing)?;
-            let material = match export_type {
-                ExportType::EncryptionKey => {
+            let asym = entry.material.key.asymmetric();
+            let mismatch = || Error::ExportTypeMismatch {
+                key_type: self.key_type,
+                export_type: export_type.as_str(),
+            };
+            let material = match (export_type, asym) {
+                (ExportType::EncryptionKey, None) => {
                     gobase64::encode(entry.material.key.symmetric().expose())
                 }
-                ExportType::HmacKey => gobase64::encode(entry.material.hmac_key.expose()),
-                other => {
-                    return Err(Error::ExportTypeMismatch {
-                        key_type: self.key_type,
-                        export_type: other.as_str(),
-                    });
+                (ExportType::HmacKey, _) => gobase64::encode(entry.material.hmac_key.expose()),
+                (ExportType::EncryptionKey | ExportType::SigningKey, Some(a)) => {
+                    a.private_key_export().to_string()
                 }
+                (ExportType::PublicKey, Some(a)) => a.public_key_export(),
+                (ExportType::CertificateChain, Some(_)) => return Err(Error::NoCertificateChain),
+                _ => return Err(mismatch()),
             };
             out.insert(v, material);
         }
@@ -203,6 +208,50 @@ mod tests {
         assert_eq!(
             e(&hm, ExportType::EncryptionKey, None),
             "encryption not supported for the key"
+        );
+    }
+
+    #[test]
+    fn asymmetric_exports() {
+        let ed = key(KeyType::Ed25519, true);
+        let signing = ed.export(ExportType::SigningKey, Some("1")).unwrap();
+        assert_eq!(gobase64::decode(&signing[&1]).unwrap().len(), 64);
+        let public = ed.export(ExportType::PublicKey, Some("latest")).unwrap();
+        assert_eq!(gobase64::decode(&public[&3]).unwrap().len(), 32);
+        assert_eq!(
+            ed.export(ExportType::EncryptionKey, None)
+                .unwrap_err()
+                .to_string(),
+            "encryption not supported for the key"
+        );
+        let ec = key(KeyType::EcdsaP384, false);
+        let public = ec.export(ExportType::PublicKey, None).unwrap();
+        assert!(public[&1].starts_with("-----BEGIN PUBLIC KEY-----\n"));
+        assert!(public[&1].ends_with("-----END PUBLIC KEY-----"));
+        assert_eq!(
+            ec.export(ExportType::SigningKey, None)
+                .unwrap_err()
+                .to_string(),
+            "private key material is not exportable"
+        );
+        let ec = key(KeyType::EcdsaP256, true);
+        let private = ec.export(ExportType::SigningKey, Some("2")).unwrap();
+        assert!(private[&2].starts_with("-----BEGIN EC PRIVATE KEY-----\n"));
+        assert!(!private[&2].ends_with('\n'));
+        let rsa = key(KeyType::Rsa2048, true);
+        let enc = rsa.export(ExportType::EncryptionKey, Some("1")).unwrap();
+        assert!(
+            enc[&1].starts_with("-----BEGIN RSA PRIVATE KEY-----\n")
+                && enc[&1].ends_with("-----\n")
+        );
+        assert_eq!(enc, rsa.export(ExportType::SigningKey, Some("1")).unwrap());
+        let public = rsa.export(ExportType::PublicKey, Some("1")).unwrap();
+        assert!(public[&1].ends_with("-----END PUBLIC KEY-----\n"));
+        assert_eq!(
+            rsa.export(ExportType::CertificateChain, Some("1"))
+                .unwrap_err()
+                .to_string(),
+            "selected key version does not have a certificate chain imported"
         );
     }
 

@@ -39,6 +39,30 @@ pub fn encode(bytes: &[u8]) -> String {
     STANDARD.encode(bytes)
 }
 
+/// Go's `base64.RawURLEncoding`: URL alphabet, no padding (JWS).
+const RAW_URL: base64::engine::GeneralPurpose = base64::engine::GeneralPurpose::new(
+    &base64::alphabet::URL_SAFE,
+    base64::engine::GeneralPurposeConfig::new()
+        .with_encode_padding(false)
+        .with_decode_padding_mode(base64::engine::DecodePaddingMode::RequireNone)
+        .with_decode_allow_trailing_bits(true),
+);
+
+/// URL-safe base64 without padding (JWS signatures).
+pub fn encode_raw_url(bytes: &[u8]) -> String {
+    RAW_URL.encode(bytes)
+}
+
+/// Decodes as Go's `base64.RawURLEncoding.DecodeString`: `\r` and `\n`
+/// are skipped, padding is an error, trailing bits are accepted.
+pub fn decode_raw_url(input: &str) -> Option<Vec<u8>> {
+    if input.bytes().any(is_newline) {
+        let clean: String = input.chars().filter(|c| *c != '\r' && *c != '\n').collect();
+        return RAW_URL.decode(clean).ok();
+    }
+    RAW_URL.decode(input).ok()
+}
+
 fn value(b: u8) -> Option<u8> {
     match b {
         b'A'..=b'Z' => Some(b - b'A'),

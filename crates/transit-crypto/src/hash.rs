@@ -71,6 +71,17 @@ impl HashAlgorithm {
         }
     }
 
+    /// Digest length in bytes.
+    pub fn output_len(self) -> usize {
+        match self {
+            HashAlgorithm::Sha1 => 20,
+            HashAlgorithm::Sha2_224 | HashAlgorithm::Sha3_224 => 28,
+            HashAlgorithm::Sha2_256 | HashAlgorithm::Sha3_256 => 32,
+            HashAlgorithm::Sha2_384 | HashAlgorithm::Sha3_384 => 48,
+            HashAlgorithm::Sha2_512 | HashAlgorithm::Sha3_512 => 64,
+        }
+    }
+
     /// The digest of `data`.
     pub fn digest(self, data: &[u8]) -> Vec<u8> {
         use ring::digest as rd;

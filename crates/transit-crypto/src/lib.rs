@@ -13,16 +13,24 @@
 //! - [`Error`] carries Vault's exact texts and, through [`ErrorKind`], how
 //!   HTTP should answer each.
 //!
-//! Crypto: ring (AES-GCM, ChaCha20-Poly1305, HMAC, HKDF, SHA-1/2) and
-//! RustCrypto (SHA-224, SHA-3). Key material lives in [`SecretBytes`]
+//! - Signing keys ([`Policy::sign`], [`Policy::verify_signature`]) and
+//!   BYOK import ([`Policy::imported`], [`WrappingKey`]).
+//!
+//! Crypto: ring (AES-GCM, ChaCha20-Poly1305, HMAC, HKDF, SHA-1/2),
+//! RustCrypto (SHA-224, SHA-3, ECDSA on P-256/384/521, ed25519-dalek,
+//! AES-KWP) and aws-lc-rs for every RSA operation. Key material lives in [`SecretBytes`]
 //! (zeroed on drop, `Debug` redacted) and reaches storage only through the
 //! barrier, which encrypts it.
 #![forbid(unsafe_code)]
 
+mod asym;
 mod backup;
+mod bigdec;
+mod byok;
 mod cache;
 mod cipher;
 mod crypt;
+pub mod der_lite;
 mod engine;
 mod error;
 mod export;
@@ -38,16 +46,22 @@ mod policy;
 pub mod prefixed;
 pub mod random;
 mod secret;
+mod sign;
 
+pub use asym::{AsymmetricKey, OaepHash, PssSalt};
+pub use byok::{
+    ImportMaterial, ImportOptions, WrappingKey, kwp_unwrap, kwp_wrap, parse_hash_function,
+};
 pub use crypt::{CipherInput, Encrypted, sealed_len};
-pub use engine::{RotationReport, Transit};
+pub use engine::{ImportSource, RotationReport, Transit};
 pub use error::{DeleteRefusal, Error, ErrorKind};
 pub use export::ExportType;
 pub use hash::{HashAlgorithm, HashFormat};
 pub use kdf::Kdf;
-pub use key_type::KeyType;
+pub use key_type::{Curve, KeyType, RsaBits};
 pub use mac::HmacSigner;
 pub use material::{KeyMaterial, VersionMaterial};
 pub use name::KeyName;
 pub use policy::{ConfigChange, Configured, KeyOptions, Policy, RotatePeriod, Stamp};
 pub use secret::SecretBytes;
+pub use sign::{Marshaling, SignOptions, SignatureHash, Signed, parse_salt_length};

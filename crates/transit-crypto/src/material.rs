@@ -1,24 +1,78 @@
 //! What one key version holds.
 
-use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
-use crate::{Error, KeyType, SecretBytes};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-/// The key material of one version, by kind. Issue 4's asymmetric types
-/// (ed25519 seed, ECDSA scalar, RSA private key) arrive as further variants;
-/// the backup format already leaves room for them.
+use crate::asym::AsymmetricKey;
+use crate::{Error, KeyType, SecretBytes, gobase64};
+
+/// The key material of one version, by kind.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "bytes", rename_all = "snake_case")]
 pub enum KeyMaterial {
     /// Raw bytes: an AES or ChaCha20 key, or the key of an `hmac` key.
     Symmetric(SecretBytes),
+    /// An ed25519, ECDSA or RSA key pair, or a public key alone.
+    Asymmetric(Asym),
 }
 
+/// A shared, parsed asymmetric key (parsed once when the policy is read).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Asym(pub Arc<AsymmetricKey>);
+
+#[derive(Serialize, Deserialize)]
+struct AsymStored {
+    #[serde(rename = "type")]
+    key_type: KeyType,
+    private: Option<SecretBytes>,
+    public: String,
+}
+
+impl Serialize for Asym {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let parts = self.0.stored();
+        AsymStored {
+            key_type: self.0.key_type(),
+            private: parts.private,
+            public: gobase64::encode(&parts.public),
+        }
+        .serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Asym {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let stored = AsymStored::deserialize(d)?;
+        let public = gobase64::decode(&stored.public).map_err(serde::de::Error::custom)?;
+        AsymmetricKey::from_parts(
+            stored.key_type,
+            stored.private.as_ref().map(|p| p.expose()),
+            &public,
+        )
+        .map(|k| Asym(Arc::new(k)))
+        .map_err(serde::de::Error::custom)
+    }
+}
+
+/// Symmetric key bytes every caller of a non-symmetric key gets: none.
+static NO_BYTES: std::sync::LazyLock<SecretBytes> =
+    std::sync::LazyLock::new(|| SecretBytes::new(Vec::new()));
+
 impl KeyMaterial {
-    /// The raw bytes of a symmetric key.
+    /// The raw bytes of a symmetric key (empty for an asymmetric key).
     pub fn symmetric(&self) -> &SecretBytes {
         match self {
             KeyMaterial::Symmetric(bytes) => bytes,
+            KeyMaterial::Asymmetric(_) => &NO_BYTES,
+        }
+    }
+
+    /// The asymmetric key, if this is one.
+    pub fn asymmetric(&self) -> Option<&AsymmetricKey> {
+        match self {
+            KeyMaterial::Asymmetric(a) => Some(&a.0),
+            KeyMaterial::Symmetric(_) => None,
         }
     }
 }
@@ -45,24 +99,43 @@ pub(crate) const HMAC_KEY_LEN: usize = 32;
 impl VersionMaterial {
     /// Fresh random material for a new version of a key of `key_type`.
     /// `key_size` is the length of an `hmac` key (32..=512).
+    /// RSA generation is slow: call it on a blocking thread.
     pub fn generate(key_type: KeyType, key_size: u32, convergent: bool) -> Result<Self, Error> {
-        let (key, hmac_key) = match key_type.aead() {
-            Some(aead) => (
-                SecretBytes::random(aead.key_len())?,
+        let (key, hmac_key) = if key_type.is_asymmetric() {
+            (
+                KeyMaterial::Asymmetric(Asym(Arc::new(AsymmetricKey::generate(key_type)?))),
                 SecretBytes::random(HMAC_KEY_LEN)?,
-            ),
-            None => {
-                if !(32..=512).contains(&key_size) {
-                    return Err(Error::HmacKeySizeMissing);
-                }
-                let key = SecretBytes::random(key_size as usize)?;
-                (key.clone(), key)
+            )
+        } else if let Some(aead) = key_type.aead() {
+            (
+                KeyMaterial::Symmetric(SecretBytes::random(aead.key_len())?),
+                SecretBytes::random(HMAC_KEY_LEN)?,
+            )
+        } else {
+            if !(32..=512).contains(&key_size) {
+                return Err(Error::HmacKeySizeMissing);
             }
+            let key = SecretBytes::random(key_size as usize)?;
+            (KeyMaterial::Symmetric(key.clone()), key)
         };
         Ok(VersionMaterial {
-            key: KeyMaterial::Symmetric(key),
+            key,
             hmac_key,
             convergent_version: if convergent { CONVERGENT_VERSION } else { 0 },
+        })
+    }
+
+    /// A version made of imported material, with a fresh HMAC key (for
+    /// type `hmac`, the imported key is the HMAC key).
+    pub(crate) fn imported(key_type: KeyType, key: KeyMaterial) -> Result<Self, Error> {
+        let hmac_key = match (&key, key_type) {
+            (KeyMaterial::Symmetric(k), KeyType::Hmac) => k.clone(),
+            _ => SecretBytes::random(HMAC_KEY_LEN)?,
+        };
+        Ok(VersionMaterial {
+            key,
+            hmac_key,
+            convergent_version: 0,
         })
     }
 }
@@ -91,5 +164,17 @@ mod tests {
         let b = VersionMaterial::generate(KeyType::Aes256Gcm96, 0, false).unwrap();
         assert_ne!(a.key, b.key);
         assert!(!format!("{a:?}").contains(&format!("{:?}", a.key.symmetric().expose())));
+    }
+
+    #[test]
+    fn asymmetric_material_serde_round_trip() {
+        for t in [KeyType::Ed25519, KeyType::EcdsaP521, KeyType::Rsa2048] {
+            let m = VersionMaterial::generate(t, 0, false).unwrap();
+            let json = serde_json::to_string(&m).unwrap();
+            let back: VersionMaterial = serde_json::from_str(&json).unwrap();
+            assert_eq!(m, back);
+            assert!(back.key.asymmetric().unwrap().has_private());
+            assert_eq!(back.hmac_key.len(), 32);
+        }
     }
 }

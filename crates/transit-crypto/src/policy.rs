@@ -128,6 +128,9 @@ impl KeyOptions {
         if self.convergent && !self.derived {
             return Err(Error::ConvergentRequiresDerivation);
         }
+        if self.key_type == KeyType::Ed25519 && self.convergent {
+            return Err(Error::ConvergentNotSupported(self.key_type));
+        }
         if (self.derived || self.convergent) && !self.key_type.supports_derivation() {
             return Err(Error::DerivationNotSupported(self.key_type));
         }
@@ -139,7 +142,7 @@ impl KeyOptions {
 }
 
 /// Stored records carry their format so a later release can migrate them.
-const FORMAT: u32 = 1;
+pub(crate) const FORMAT: u32 = 1;
 
 /// One named key: settings and versions. Immutable; see the module docs.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -212,11 +215,14 @@ impl Policy {
     /// Consistency between the settings and the material (a restored or
     /// stored record is checked before it is served).
     pub(crate) fn check(&self) -> Result<(), String> {
+        use crate::key_type::Algorithm;
+        use crate::material::KeyMaterial;
         for (v, entry) in self.ring.versions() {
-            let key = entry.material.key.symmetric();
-            let ok = match self.key_type.aead() {
-                Some(aead) => key.len() == aead.key_len(),
-                None => (32..=512).contains(&key.len()),
+            let ok = match (self.key_type.algorithm(), &entry.material.key) {
+                (Algorithm::Aead(aead), KeyMaterial::Symmetric(key)) => key.len() == aead.key_len(),
+                (Algorithm::Hmac, KeyMaterial::Symmetric(key)) => (32..=512).contains(&key.len()),
+                (_, KeyMaterial::Asymmetric(a)) => a.0.key_type() == self.key_type,
+                _ => false,
             };
             if !ok {
                 return Err(format!("version {v} has a key of the wrong length"));
@@ -230,6 +236,9 @@ impl Policy {
         }
         if self.derived && !self.key_type.supports_derivation() {
             return Err(format!("derivation on a {} key", self.key_type));
+        }
+        if self.convergent && self.key_type == KeyType::Ed25519 {
+            return Err("convergent encryption on an ed25519 key".into());
         }
         Ok(())
     }
@@ -332,12 +341,30 @@ impl Policy {
 
     // --- changing (each returns a new policy) ---
 
-    /// A new latest version made at `now`.
-    pub fn rotated(&self, now: Timestamp) -> Result<Policy, Error> {
+    /// Refuses the rotation of an imported key that may not rotate.
+    pub fn check_rotatable(&self) -> Result<(), Error> {
         if self.imported && !self.allow_imported_key_rotation {
             return Err(Error::ImportedNoRotation(self.name.to_string()));
         }
-        let material = VersionMaterial::generate(self.key_type, self.key_size, self.convergent)?;
+        Ok(())
+    }
+
+    /// Fresh material for this key's next version (slow for RSA: the
+    /// engine runs it on a blocking thread).
+    pub fn new_material(&self) -> Result<VersionMaterial, Error> {
+        VersionMaterial::generate(self.key_type, self.key_size, self.convergent)
+    }
+
+    /// A new latest version made at `now`.
+    pub fn rotated(&self, now: Timestamp) -> Result<Policy, Error> {
+        self.check_rotatable()?;
+        let material = self.new_material()?;
+        self.rotated_with(material, now)
+    }
+
+    /// A new latest version of `material`, made at `now`.
+    pub fn rotated_with(&self, material: VersionMaterial, now: Timestamp) -> Result<Policy, Error> {
+        self.check_rotatable()?;
         let mut next = self.clone();
         next.ring
             .rotate(material, now)
