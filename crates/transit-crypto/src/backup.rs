@@ -184,9 +184,12 @@ impl KeyEntry {
                 self.public_key = key.public_key_text();
             }
             _ => {
-                let (n, e) = asym::rsa_public_components(&parts.public).ok_or("bad RSA key")?;
-                let (n, e) = (bigdec::to_decimal(&n), bigdec::to_decimal(&e));
-                self.rsa_public_key = Some(raw(&format!("{{\"N\":{},\"E\":{}}}", &*n, &*e))?);
+                if private.is_none() {
+                    // Vault keeps `rsa_public_key` for public-only versions.
+                    let (n, e) = asym::rsa_public_components(&parts.public).ok_or("bad RSA key")?;
+                    let (n, e) = (bigdec::to_decimal(&n), bigdec::to_decimal(&e));
+                    self.rsa_public_key = Some(raw(&format!("{{\"N\":{},\"E\":{}}}", &*n, &*e))?);
+                }
                 if let Some(pkcs8) = private {
                     let c = asym::rsa_components(pkcs8).ok_or("bad RSA key")?;
                     let d = |i: usize| bigdec::to_decimal(&c[i]);
@@ -651,6 +654,113 @@ mod tests {
                 .sign(HashAlgorithm::Sha2_512, b"hello world"),
             "vault:v1:OT4NTbhxF+LAmQt6v3gAAVtlw5+5aQ1Yi4t85it0Xg/ZwIZOtqtJ0rp4RqcVf9K/PWM4BaS0td7NHrf2rfSjvA=="
         );
+    }
+
+    /// Asymmetric keys backed up by OpenBao 2.7.2, with signatures and a
+    /// ciphertext it made: they verify and decrypt here, and our own blob
+    /// of the restored key restores to the same key.
+    #[test]
+    fn restores_openbao_asymmetric_blobs() {
+        use crate::sign::{Marshaling, SignOptions, SignatureHash};
+        let hello = b"hello world";
+        let o = SignOptions::default();
+        let ed = decode(&fixture("openbao-backup-ed.b64"), None, now()).unwrap();
+        assert_eq!(ed.key_type(), KeyType::Ed25519);
+        assert!(ed.verify_signature(b"", hello, "vault:v1:Ho1SS6L5+rV6724UtOoeq4m7EjajoKx/7aA93vykMvDc4fNA2QNrtsyuL5QI+1bO/6wvbCq/jdKwneJnbpQUDA==", &o).unwrap());
+        // Ed25519 is deterministic: our signature is theirs.
+        assert_eq!(
+            ed.sign(0, b"", hello, &o).unwrap().signature,
+            "vault:v1:Ho1SS6L5+rV6724UtOoeq4m7EjajoKx/7aA93vykMvDc4fNA2QNrtsyuL5QI+1bO/6wvbCq/jdKwneJnbpQUDA=="
+        );
+        let ec = decode(&fixture("openbao-backup-ec.b64"), None, now()).unwrap();
+        assert!(ec.verify_signature(b"", hello, "vault:v1:MEYCIQDwq1DuWI51JjUJLp0eDHXAFTTnxcDOi+LPKV7skFFvcwIhANeV+utikFeUNZ9jQdd2zYE9fgWsbR/MU4kLsSPGUhCD", &o).unwrap());
+        let jws = SignOptions {
+            marshaling: Marshaling::Jws,
+            ..SignOptions::default()
+        };
+        assert!(ec.verify_signature(b"", hello, "vault:v1:Ovz4TGSwCXRO8zZqY2BTuHS91ZLHxWYKfQPuG_B7kEtLyNkJ7U8FpeABUmCt8iT-GR31vKScWwUuSqIpRgWADQ", &jws).unwrap());
+        let rsa = decode(&fixture("openbao-backup-rsa.b64"), None, now()).unwrap();
+        assert!(rsa.verify_signature(b"", hello, "vault:v1:JIk+kvtQRm//qy70j+FJ9CxZUlr1FOszfQZ5ZTI8OpHGAGEWq6zNUONB6FUy+PGZTeRFQYhPK12yIKHV0dO8BsrghE1/DJLLbC3ilwfWnBqr7bUwqx39J24yy2bWrTLZmkY+yuR6rh3oqcXOsJvDzhJfJCYX+AGPVuJ1cb5tDLNge9Q6+aDgHYWT839qKuGTInfxmxcVi6JiNOIZ4ZwhK9h2mqWY51eHccquBE4XCKFnByU1KhI91CygJ73ItvHmO5KweWK+jHA0O/drvlonT6663NrbkVpEfVM2bnFBRjxsLe6NeCGHOevsfCi8tpVbP9gb5g+QgGjV9WXprCDOaA==", &o).unwrap());
+        let pkcs1 = SignOptions {
+            hash: SignatureHash::Hash(HashAlgorithm::Sha2_512),
+            signature_algorithm: "pkcs1v15".into(),
+            ..SignOptions::default()
+        };
+        let theirs = "vault:v1:VUSXjTzTPbQlzT7neaTT5pOFabEQxWmEFtozfJg1mM9wZ4Klmnep4+CjZ2SqmU64CU+Tg3MrNdcQDLrILVy4vX3gPHuedcWY6Pc+SH9QN8biAxTIdYZKn30zb4AndDyyaOoXPj3EnoO+qejHro7kzOmZY00Q1d/SLi3DMLN5+qKWTHiwSSYovHR3rB/vN1xnmk6SwulJdxwjpiijHvyDoM+jhUjILbz7MeBCL+ImXma6ejiP4H8+Q7wRw2qx4Zbk0qGOs0YtoJJtwmO1OGo68az6HZy+YXRbvz2fuRvp70cCBp7QTnhDu5E9W8wGqpRd9/QRaJ4pRDb9z+Zzwt9IIw==";
+        assert!(rsa.verify_signature(b"", hello, theirs, &pkcs1).unwrap());
+        // PKCS#1 v1.5 is deterministic too.
+        assert_eq!(rsa.sign(0, b"", hello, &pkcs1).unwrap().signature, theirs);
+        let ct = "vault:v1:AgV04MC48OXvtWiRu6CYc4RJaVMmNHtQU1OsAdtv0D3WgD4zTMOHcUqsqtv1lbrUtjHmh/wJWMIrAlVc/HBaw5E8Z4+E3K1WunI+SN2iAjO8tZJy3Vm5cdNae08ZnyUi1j65+Kt50SydaPRPyeEszksR7xXKxtnMVqXmeWSXrZkfcJJxWISYOtx9G6nIFA0VCyf6FAwqCGpcth2RoSLowNVd78Y4qz/RjO1OPC+4+8SPJRQQjcZCpUFQymlcmIgE71cSin5I+3oJA5P2i7WNLN920rps7g8bDXQFQQzfTu9ZE/zRjTBcgEInbzdNaUxxGHhOF7/KeTNpXcvCZLRc+g==";
+        assert_eq!(
+            &rsa.decrypt(ct, &CipherInput::default()).unwrap()[..],
+            hello
+        );
+        for p in [ed, ec, rsa] {
+            let again = decode(&encode(&p).unwrap(), None, now()).unwrap();
+            assert_eq!(
+                again.ring.get(1).unwrap().material,
+                p.ring.get(1).unwrap().material
+            );
+        }
+    }
+
+    #[test]
+    fn asymmetric_round_trips_with_public_only_versions() {
+        use crate::byok::{ImportMaterial, ImportOptions};
+        let key = crate::asym::AsymmetricKey::generate(KeyType::Rsa2048).unwrap();
+        let options = ImportOptions {
+            key_type: KeyType::Rsa2048,
+            derived: false,
+            exportable: true,
+            allow_plaintext_backup: true,
+            auto_rotate_period: RotatePeriod::OFF,
+            allow_rotation: false,
+        };
+        let p = Policy::import_new(
+            KeyName::parse("pub").unwrap(),
+            &options,
+            &ImportMaterial::Public(key.public_key_text()),
+            now(),
+        )
+        .unwrap();
+        let blob = encode(&p).unwrap();
+        let json = gobase64::decode(&blob).unwrap();
+        let text = String::from_utf8(json).unwrap();
+        assert!(text.contains("\"rsa_key\":null"));
+        assert!(text.contains(",\"E\":65537}"));
+        assert!(text.contains("\"Imported\":true"));
+        let back = decode(&blob, None, now()).unwrap();
+        assert!(back.imported());
+        assert!(
+            !back
+                .ring
+                .get(1)
+                .unwrap()
+                .material
+                .key
+                .asymmetric()
+                .unwrap()
+                .has_private()
+        );
+        for t in [
+            KeyType::EcdsaP384,
+            KeyType::EcdsaP521,
+            KeyType::Rsa3072,
+            KeyType::Ed25519,
+        ] {
+            let mut o = KeyOptions::new(t);
+            o.exportable = true;
+            let p = Policy::generate(KeyName::parse("g").unwrap(), &o, now())
+                .unwrap()
+                .rotated(now())
+                .unwrap();
+            let back = decode(&encode(&p).unwrap(), None, now()).unwrap();
+            assert_eq!(back.latest_version(), 2);
+            assert_eq!(
+                back.ring.get(2).unwrap().material,
+                p.ring.get(2).unwrap().material
+            );
+        }
     }
 
     #[test]
