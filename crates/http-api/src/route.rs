@@ -291,7 +291,7 @@ pub(crate) fn table() -> Vec<Route> {
 
 /// The transit engine's routes, relative to a mount.
 fn transit_routes(t: &mut Table) {
-    use handlers::transit::{crypt, export, keys, mac, settings, tools};
+    use handlers::transit::{byok, crypt, export, keys, mac, settings, sign, tools};
     let list: &'static [Method] = &*LIST;
     t.add_mount(
         list,
@@ -398,8 +398,38 @@ fn transit_routes(t: &mut Table) {
     );
     t.add_mount(
         WRITE,
+        "/keys/{name}/import",
+        "Import a key (BYOK): material wrapped for the wrapping key, or a public key",
+        handler(byok::import),
+    );
+    t.add_mount(
+        WRITE,
+        "/keys/{name}/import_version",
+        "Import a new version of an imported key, or the private half of a public-only version",
+        handler(byok::import_version),
+    );
+    t.add_mount(
+        GET,
+        "/wrapping_key",
+        "The RSA-4096 public key that wraps imported keys (made on first use)",
+        handler(byok::wrapping_key),
+    );
+    t.add_mount(
+        WRITE,
+        "/sign/{name}",
+        "Sign data with an ed25519, ECDSA or RSA key",
+        handler(sign::sign),
+    );
+    t.add_mount(
+        WRITE,
+        "/sign/{name}/{*urlalgorithm}",
+        "Sign with the hash algorithm in the URL",
+        handler(sign::sign),
+    );
+    t.add_mount(
+        WRITE,
         "/verify/{name}",
-        "Verify an HMAC (or a signature)",
+        "Verify a signature or an HMAC",
         handler(mac::verify),
     );
     t.add_mount(

@@ -61,9 +61,12 @@ impl WrappingKey {
     /// Unwraps an import ciphertext (base64) into the key material, with
     /// Vault's checks and texts.
     pub fn unwrap(&self, ciphertext: &str, hash: OaepHash) -> Result<Zeroizing<Vec<u8>>, Error> {
-        let raw = Zeroizing::new(
-            gobase64::decode(ciphertext).map_err(|e| Error::ImportBase64(e.to_string()))?,
-        );
+        let raw = decode_ciphertext(ciphertext)?;
+        self.unwrap_raw(&raw, hash)
+    }
+
+    /// [`Self::unwrap`] of a decoded ciphertext (see [`decode_ciphertext`]).
+    pub fn unwrap_raw(&self, raw: &[u8], hash: OaepHash) -> Result<Zeroizing<Vec<u8>>, Error> {
         if raw.len() <= WRAPPED_KEY_LEN {
             return Err(Error::ImportCiphertextTooShort);
         }
@@ -92,6 +95,18 @@ impl WrappingKey {
         let probe = AsymmetricKey::import_private(KeyType::Rsa4096, pkcs8)?;
         Ok(WrappingKey(Arc::new(probe)))
     }
+}
+
+/// The bytes of an import ciphertext: base64, and longer than the wrapped
+/// ephemeral key (checked before the wrapping key is touched, as Vault does).
+pub fn decode_ciphertext(ciphertext: &str) -> Result<Zeroizing<Vec<u8>>, Error> {
+    let raw = Zeroizing::new(
+        gobase64::decode(ciphertext).map_err(|e| Error::ImportBase64(e.to_string()))?,
+    );
+    if raw.len() <= WRAPPED_KEY_LEN {
+        return Err(Error::ImportCiphertextTooShort);
+    }
+    Ok(raw)
 }
 
 /// AES-KWP (RFC 5649) unwrap with Tink's size rules and texts, which Vault

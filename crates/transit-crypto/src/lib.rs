@@ -50,7 +50,8 @@ mod sign;
 
 pub use asym::{AsymmetricKey, OaepHash, PssSalt};
 pub use byok::{
-    ImportMaterial, ImportOptions, WrappingKey, kwp_unwrap, kwp_wrap, parse_hash_function,
+    ImportMaterial, ImportOptions, WrappingKey, decode_ciphertext, kwp_unwrap, kwp_wrap,
+    parse_hash_function,
 };
 pub use crypt::{CipherInput, Encrypted, sealed_len};
 pub use engine::{ImportSource, RotationReport, Transit};

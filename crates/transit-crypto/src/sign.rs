@@ -192,6 +192,31 @@ impl Policy {
         }
     }
 
+    /// The public key of each version of the working set as a read answer
+    /// shows it, with its creation time. A derived ed25519 key shows `""`
+    /// unless a context is given, then the key derived for that context.
+    pub fn public_keys(&self, context: &[u8]) -> Vec<(u32, keyring_core::Timestamp, String)> {
+        self.ring
+            .working_set()
+            .map(|(v, e)| {
+                let text = match e.material.key.asymmetric() {
+                    None => String::new(),
+                    Some(_) if self.derived && self.key_type == KeyType::Ed25519 => {
+                        if context.is_empty() {
+                            String::new()
+                        } else {
+                            self.derived_public_key(v.get(), context)
+                                .map(|k| gobase64::encode(&k))
+                                .unwrap_or_default()
+                        }
+                    }
+                    Some(k) => k.public_key_text(),
+                };
+                (v.get(), e.created, text)
+            })
+            .collect()
+    }
+
     /// Signs `input` with `key_version` (0 = latest), Vault's checks in
     /// Vault's order.
     pub fn sign(

@@ -14,6 +14,12 @@ fn stamp(s: Stamp) -> Value {
 
 /// The key object of Vault's read, create, config, rotate and trim answers.
 pub(crate) fn key_object(p: &Policy) -> Map<String, Value> {
+    key_object_for(p, &[])
+}
+
+/// The key object; `context` selects the derived public keys of a derived
+/// ed25519 key.
+pub(crate) fn key_object_for(p: &Policy, context: &[u8]) -> Map<String, Value> {
     let t = p.key_type();
     let mut m = Map::new();
     m.insert("name".into(), json!(p.name().as_str()));
@@ -75,7 +81,25 @@ pub(crate) fn key_object(p: &Policy) -> Map<String, Value> {
     }
     // Symmetric keys list their versions with creation times; `hmac` keys
     // have no `keys` field at all, as in Vault.
-    if t.supports_encryption() {
+    if t.supports_signing() {
+        // Asymmetric keys: each version's public key, in Vault's formats.
+        let keys: Map<String, Value> = p
+            .public_keys(context)
+            .into_iter()
+            .map(|(v, created, public_key)| {
+                (
+                    v.to_string(),
+                    json!({
+                        "certificate_chain": "",
+                        "creation_time": gotime::format_rfc3339_nano(created),
+                        "name": t.version_key_name(),
+                        "public_key": public_key,
+                    }),
+                )
+            })
+            .collect();
+        m.insert("keys".into(), Value::Object(keys));
+    } else if t.supports_encryption() {
         let keys: Map<String, Value> = p
             .versions()
             .map(|(v, created)| (v.to_string(), json!(created.unix_secs())))
@@ -158,12 +182,16 @@ async fn read_(ctx: &Ctx) -> Reply {
         .await
         .map_err(engine_error)?
         .ok_or_else(VaultError::not_found_empty)?;
-    // The context only matters for derived asymmetric keys (issue 4), but
-    // a bad one is refused as Vault refuses it.
-    if super::decode_optional(f.str_or("context", "")).is_err() {
-        return Err(VaultError::bad_request("failed to base64-decode context"));
-    }
-    Ok(key_reply(ctx, &policy, f.warnings()))
+    // The context selects the public keys of a derived ed25519 key; a bad
+    // one is refused on every key, as Vault refuses it.
+    let context = super::decode_optional(f.str_or("context", ""))
+        .map_err(|_| VaultError::bad_request("failed to base64-decode context"))?;
+    Ok(Envelope::data(
+        &ctx.request_id,
+        Value::Object(key_object_for(&policy, &context)),
+    )
+    .warn_all(f.warnings())
+    .into_response())
 }
 
 /// `DELETE keys/:name`: 204.

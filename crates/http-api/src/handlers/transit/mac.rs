@@ -10,8 +10,8 @@ use transit_crypto::{Error, HashAlgorithm, Policy, gobase64};
 use super::batch;
 /// `{"batch_results": [...]}`, serialized straight from the results.
 #[derive(Serialize)]
-struct BatchResults<T: Serialize> {
-    batch_results: Vec<T>,
+pub(super) struct BatchResults<T: Serialize> {
+    pub(super) batch_results: Vec<T>,
 }
 use super::{Reply, engine_error, fields_with, key_name, respond, transit};
 use crate::ctx::{Body, Ctx};
@@ -46,7 +46,7 @@ async fn policy(ctx: &Ctx, f: &Fields<'_>) -> Result<std::sync::Arc<Policy>, Vau
 }
 
 /// The batch items (`map[string]string`), or the single input as one item.
-fn string_items(
+pub(super) fn string_items(
     f: &mut Fields<'_>,
     item_type: &str,
     single: impl FnOnce(&Fields<'_>) -> Result<HashMap<String, String>, VaultError>,
@@ -148,12 +148,6 @@ const VERIFY: Schema = &[
     ("batch_input", Kind::Batch),
 ];
 
-/// Hash names `sign` and `verify` accept for signatures.
-const SIGNATURE_HASHES: [&str; 10] = [
-    "none", "sha1", "sha2-224", "sha2-256", "sha2-384", "sha2-512", "sha3-224", "sha3-256",
-    "sha3-384", "sha3-512",
-];
-
 #[derive(Serialize, Default)]
 struct VerifyHmacResult {
     /// Vault omits `valid` when it is false in a batch.
@@ -164,8 +158,7 @@ struct VerifyHmacResult {
     reference: String,
 }
 
-/// `POST verify/:name(/:algorithm)`: HMACs here; signatures arrive with
-/// the asymmetric key types.
+/// `POST verify/:name(/:algorithm)`: HMACs here, signatures in `sign.rs`.
 pub(crate) async fn verify(ctx: Ctx) -> http::Response<Body> {
     respond(verify_(&ctx).await)
 }
@@ -173,7 +166,10 @@ pub(crate) async fn verify(ctx: Ctx) -> http::Response<Body> {
 async fn verify_(ctx: &Ctx) -> Reply {
     let mut f = fields_with(ctx, VERIFY, &["urlalgorithm"], false)?;
     let (items, batch) = string_items(&mut f, "transit.batchRequestVerifyItem", |f| {
-        let mut item = HashMap::from([("input".to_string(), f.str_or("input", "").to_string())]);
+        let mut item = HashMap::from([
+            ("input".to_string(), f.str_or("input", "").to_string()),
+            ("context".to_string(), f.str_or("context", "").to_string()),
+        ]);
         for field in ["signature", "hmac", "cmac"] {
             if let Some(v) = f.str(field) {
                 item.insert(field.to_string(), v.to_string());
@@ -208,14 +204,14 @@ async fn verify_(ctx: &Ctx) -> Reply {
             ));
         }
     }
-    let algorithm = match f.str_or("urlalgorithm", "") {
-        "" => match f.str_or("hash_algorithm", "sha2-256") {
-            "" => f.str_or("algorithm", ""),
-            a => a,
-        },
-        url => url,
-    };
     if mac > 0 {
+        let algorithm = match f.str_or("urlalgorithm", "") {
+            "" => match f.str_or("hash_algorithm", "sha2-256") {
+                "" => f.str_or("algorithm", ""),
+                a => a,
+            },
+            url => url,
+        };
         return verify_hmacs(ctx, &f, algorithm, &items, batch).await;
     }
     if cmac > 0 {
@@ -226,28 +222,7 @@ async fn verify_(ctx: &Ctx) -> Reply {
             p.key_type()
         )));
     }
-    // Signatures: the option checks, then the key.
-    if !SIGNATURE_HASHES.contains(&algorithm) {
-        return Err(VaultError::bad_request(format!(
-            "invalid hash algorithm {algorithm:?}"
-        )));
-    }
-    let marshaling = f.str_or("marshaling_algorithm", "asn1");
-    if !["asn1", "jws"].contains(&marshaling) {
-        return Err(VaultError::bad_request(format!(
-            "invalid marshaling type {marshaling:?}"
-        )));
-    }
-    let name = key_name(&f)?;
-    let p = transit(ctx)?
-        .get(&name)
-        .await
-        .map_err(engine_error)?
-        .ok_or_else(|| VaultError::bad_request("signature verification key not found"))?;
-    Err(VaultError::bad_request(format!(
-        "key type {} does not support verification",
-        p.key_type()
-    )))
+    super::sign::verify_signatures(ctx, &f, &items, batch).await
 }
 
 async fn verify_hmacs(

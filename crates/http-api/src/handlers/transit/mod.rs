@@ -3,11 +3,13 @@
 //! `transit-crypto`, and answers in Vault's envelope.
 
 pub(crate) mod batch;
+pub(crate) mod byok;
 pub(crate) mod crypt;
 pub(crate) mod export;
 pub(crate) mod keys;
 pub(crate) mod mac;
 pub(crate) mod settings;
+pub(crate) mod sign;
 pub(crate) mod tools;
 
 use std::sync::Arc;
