@@ -144,7 +144,7 @@ def start_bao(binary):
 VOLATILE_KEYS = {
     "request_id", "server_time_utc", "cluster_name", "cluster_id", "version", "creation_time",
     "accessor", "client_token", "id", "issue_time", "expire_time", "entity_id", "uuid",
-    "random_bytes", "backup", "public_key", "wrapping_key", "time", "modified",
+    "random_bytes", "backup", "public_key", "publickey", "wrapping_key", "time", "modified",
 }
 # Fields only OpenBao has (its additions to Vault); keyward follows Vault and
 # does not build them (docs/compatibility/vault.md lists them).

@@ -292,12 +292,19 @@ async fn encrypt_(ctx: &Ctx) -> Reply {
     // cache through decode, seal and encode; an item's decoding error does
     // not change the request-level checks above) and its ciphertext is
     // written straight into the answer.
-    let encrypt_item = |item: &CryptItem<'_>, out: &mut String| -> Result<u32, String> {
+    let encrypt_item = |i: usize, item: &CryptItem<'_>, out: &mut String| -> Result<u32, String> {
         let d = decode_item(item, true)?;
         if !item.nonce.is_empty() {
             return Err(Error::NonceNotAllowed.to_string());
         }
         let aad = associated_data(item).map_err(|e| e.to_string())?;
+        if !aad.is_empty() && !policy.key_type().supports_associated_data() {
+            return Err(Error::AssociatedDataUnsupported {
+                index: i,
+                key_type: policy.key_type(),
+            }
+            .to_string());
+        }
         let input = CipherInput {
             context: &d.context,
             associated_data: &aad,
@@ -312,7 +319,7 @@ async fn encrypt_(ctx: &Ctx) -> Reply {
     if !batch {
         let mut ciphertext = String::new();
         let outcome = match items.first() {
-            Some(item) => encrypt_item(item, &mut ciphertext),
+            Some(item) => encrypt_item(0, item, &mut ciphertext),
             None => Err("missing plaintext to encrypt".to_string()),
         };
         let version = outcome.map_err(bad)?;
@@ -344,7 +351,7 @@ async fn encrypt_(ctx: &Ctx) -> Reply {
         }
         out.push_str("{\"ciphertext\":\"");
         let mark = out.len() - "\"ciphertext\":\"".len();
-        match encrypt_item(item, out) {
+        match encrypt_item(i, item, out) {
             Ok(version) => {
                 successes = true;
                 out.push_str("\",\"key_version\":");
