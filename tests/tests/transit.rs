@@ -543,3 +543,147 @@ fn kill9_after_acknowledged_key_writes_loses_nothing_20_rounds() {
         }
     }
 }
+
+/// Signing keys over HTTPS: every type signs and verifies, a wrong
+/// signature is `valid: false`, a malformed one a 400, keys and the
+/// wrapping key survive a restart.
+#[test]
+fn signing_keys_sign_verify_and_survive_a_restart() {
+    let mut server = Server::start();
+    let input = "aGVsbG8gd29ybGQ=";
+    let mut signatures = Vec::new();
+    for t in [
+        "ed25519",
+        "ecdsa-p256",
+        "ecdsa-p384",
+        "ecdsa-p521",
+        "rsa-2048",
+        "rsa-3072",
+    ] {
+        let created = ok(&vault(
+            &server,
+            "POST",
+            &format!("transit/keys/{t}"),
+            Some(json!({"type": t})),
+        ));
+        assert_eq!(created["supports_signing"], true, "{t}");
+        let signed = ok(&vault(
+            &server,
+            "POST",
+            &format!("transit/sign/{t}"),
+            Some(json!({"input": input})),
+        ));
+        let sig = signed["signature"].as_str().unwrap().to_string();
+        assert!(sig.starts_with("vault:v1:"));
+        let valid = ok(&vault(
+            &server,
+            "POST",
+            &format!("transit/verify/{t}"),
+            Some(json!({"input": input, "signature": sig})),
+        ));
+        assert_eq!(valid, json!({"valid": true}), "{t}");
+        let wrong = ok(&vault(
+            &server,
+            "POST",
+            &format!("transit/verify/{t}"),
+            Some(json!({"input": "aGVsbG8=", "signature": sig})),
+        ));
+        assert_eq!(wrong, json!({"valid": false}), "{t}");
+        signatures.push((t, sig));
+    }
+    error(
+        &vault(
+            &server,
+            "POST",
+            "transit/verify/ecdsa-p256",
+            Some(json!({"input": input, "signature": "vault:v1:AQID"})),
+        ),
+        400,
+        "supplied signature is invalid",
+    );
+    error(
+        &vault(
+            &server,
+            "POST",
+            "transit/sign/ed25519",
+            Some(json!({"input": input, "key_version": 3})),
+        ),
+        400,
+        "requested version for signing is higher than the latest key version",
+    );
+    let wrapping = ok(&vault(&server, "GET", "transit/wrapping_key", None))["public_key"].clone();
+    let listed = ok(&vault(&server, "GET", "transit/keys?list=true", None));
+    assert!(
+        listed["keys"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("import/"))
+    );
+
+    server.restart().unwrap();
+    for (t, sig) in signatures {
+        let valid = ok(&vault(
+            &server,
+            "POST",
+            &format!("transit/verify/{t}"),
+            Some(json!({"input": input, "signature": sig})),
+        ));
+        assert_eq!(valid, json!({"valid": true}), "{t} after restart");
+    }
+    assert_eq!(
+        ok(&vault(&server, "GET", "transit/wrapping_key", None))["public_key"],
+        wrapping
+    );
+}
+
+/// RSA-4096 generation runs off the async workers: other requests are
+/// answered while keys are being made.
+#[test]
+fn rsa_4096_generation_does_not_block_other_requests() {
+    let server = Server::start();
+    ok(&vault(
+        &server,
+        "POST",
+        "transit/keys/fast",
+        Some(json!({})),
+    ));
+    let handles: Vec<_> = (0..4)
+        .map(|i| {
+            let client = server.client();
+            let token = server.root_token();
+            std::thread::spawn(move || {
+                client.request(
+                    "POST",
+                    &format!("/v1/transit/keys/big-{i}"),
+                    &[
+                        ("X-Vault-Token", &token),
+                        ("Content-Type", "application/json"),
+                    ],
+                    Some(br#"{"type":"rsa-4096"}"#),
+                )
+            })
+        })
+        .collect();
+    // While four RSA-4096 keys are generated (seconds on two cores), small
+    // requests keep being answered.
+    let mut slowest = Duration::ZERO;
+    for _ in 0..20 {
+        let started = std::time::Instant::now();
+        ok(&vault(
+            &server,
+            "POST",
+            "transit/encrypt/fast",
+            Some(json!({"plaintext": "eA=="})),
+        ));
+        slowest = slowest.max(started.elapsed());
+    }
+    for h in handles {
+        let reply = h.join().unwrap();
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        assert_eq!(reply.json()["data"]["type"], "rsa-4096");
+    }
+    assert!(
+        slowest < Duration::from_millis(1500),
+        "an encrypt took {slowest:?} while RSA keys were generated"
+    );
+}

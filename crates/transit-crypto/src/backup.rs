@@ -466,6 +466,15 @@ pub(crate) fn encode(policy: &Policy) -> Result<String, Error> {
     Ok(gobase64::encode(&json))
 }
 
+impl Policy {
+    /// Reads a Vault (or OpenBao, or keyward) backup blob into a key named
+    /// `name` (else the blob's name), restored at `now`. What `restore`
+    /// does before it writes; public for tools and fuzzing.
+    pub fn from_backup(blob: &str, name: Option<&str>, now: Timestamp) -> Result<Policy, Error> {
+        decode(blob, name, now)
+    }
+}
+
 /// The name a restore will write: `name` when given, else the blob's.
 pub(crate) fn decode(blob: &str, name: Option<&str>, now: Timestamp) -> Result<Policy, Error> {
     let bytes = zeroize::Zeroizing::new(
