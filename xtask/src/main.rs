@@ -1,7 +1,9 @@
 //! `cargo xtask <task>`: the project's automation, in Rust.
 //!
 //! - `ci`: everything CI checks, in order: fmt, clippy, the Rust tests of
-//!   every crate (black-box tests included) and the Python client tests.
+//!   every crate (black-box tests included), the Python client tests, the
+//!   vaultrs tests (`tests/vaultrs`, a workspace of its own), the OpenBao
+//!   conformance and a fuzz smoke run.
 //!   If it passes here, CI passes.
 //! - `openapi`: regenerate `docs/openapi.json` from the route table.
 //! - `venv`: create or refresh `target/venv` with the pinned Python clients.
@@ -101,6 +103,18 @@ fn pytest(extra: &[String]) -> anyhow::Result<()> {
         .env("KEYWARD_BIN", &bin)
         .args(["-q", "-p", "no:cacheprovider", "tests/python"])
         .args(extra);
+    run(c)
+}
+
+/// The vaultrs tests live in a workspace of their own (like `fuzz/`), so
+/// reqwest's and vaultrs' TLS features never unify into the server build;
+/// they get their own target directory too.
+fn vaultrs_tests(bin: &Path) -> anyhow::Result<()> {
+    let mut c = cargo();
+    c.current_dir(root().join("tests").join("vaultrs"))
+        .args(["test", "--locked", "--target-dir"])
+        .arg(root().join("target").join("vaultrs"))
+        .env("KEYWARD_BIN", bin);
     run(c)
 }
 
@@ -217,6 +231,9 @@ fn ci() -> anyhow::Result<()> {
 
     step("Python client tests");
     pytest(&[])?;
+
+    step("vaultrs client tests (tests/vaultrs, its own workspace)");
+    vaultrs_tests(&bin)?;
 
     step("Vault conformance against OpenBao");
     conformance(&["vault".to_string()])?;
