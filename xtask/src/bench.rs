@@ -10,8 +10,13 @@
 //!   the in-process throughput of the same work (base64 decode, AES-256-GCM,
 //!   base64 encode: `transit-crypto`'s `throughput` example).
 //!
+//! - `sign` and `verify` with ed25519, ecdsa-p256 and rsa-2048 keys, against
+//!   the in-process rates of the underlying crates (ed25519-dalek, p256,
+//!   aws-lc-rs: `transit-crypto`'s `signing` example), in the same run.
+//!
 //! Targets: encrypt at >= 60% of the health rate; batch at >= 50% of the
-//! in-process rate. The figures go to `docs/performance.md`.
+//! in-process rate; ed25519 verify over HTTPS at >= 60% of in-process. The
+//! figures go to the transit section of `docs/performance.md`.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -261,6 +266,30 @@ fn in_process() -> anyhow::Result<f64> {
     v["mb_per_s"].as_f64().context("mb_per_s")
 }
 
+/// In-process sign/verify rates per key type (one thread).
+fn in_process_signing() -> anyhow::Result<serde_json::Value> {
+    let out = cargo()
+        .args([
+            "run",
+            "--release",
+            "--quiet",
+            "-p",
+            "transit-crypto",
+            "--example",
+            "signing",
+            "--",
+            "1",
+        ])
+        .output()?;
+    if !out.status.success() {
+        bail!("signing: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    Ok(serde_json::from_slice(&out.stdout)?)
+}
+
+/// The signing key types of the benchmark.
+const SIGNING_TYPES: [&str; 3] = ["ed25519", "ecdsa-p256", "rsa-2048"];
+
 fn machine() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
@@ -289,6 +318,16 @@ pub(crate) fn transit() -> anyhow::Result<()> {
         "transit-crypto",
         "--example",
         "throughput",
+    ]);
+    run(c)?;
+    let mut c = cargo();
+    c.args([
+        "build",
+        "--release",
+        "-p",
+        "transit-crypto",
+        "--example",
+        "signing",
     ]);
     run(c)?;
     let bin = root().join("target").join("release").join("keyward");
@@ -332,6 +371,41 @@ pub(crate) fn transit() -> anyhow::Result<()> {
         bail!("the batch did not encrypt every item");
     }
 
+    // Signing keys: one signature of each, for the verify bodies.
+    let message = "aGVsbG8gd29ybGQ=";
+    let sign_body = bench.write("sign.json", &format!("{{\"input\":\"{message}\"}}"))?;
+    let mut signing_scripts = Vec::new();
+    for t in SIGNING_TYPES {
+        let create = bench.write(
+            &format!("create-{t}.json"),
+            &format!("{{\"type\":\"{t}\"}}"),
+        )?;
+        bench.curl("POST", &format!("/v1/transit/keys/{t}"), Some(&create))?;
+        let signature = json_field(
+            &bench.curl("POST", &format!("/v1/transit/sign/{t}"), Some(&sign_body))?,
+            "signature",
+        )?;
+        let verify_body = bench.write(
+            &format!("verify-{t}.json"),
+            &format!("{{\"input\":\"{message}\",\"signature\":\"{signature}\"}}"),
+        )?;
+        let valid = bench.curl(
+            "POST",
+            &format!("/v1/transit/verify/{t}"),
+            Some(&verify_body),
+        )?;
+        if !valid.contains("\"valid\":true") {
+            bail!("{t}: our own signature did not verify: {valid}");
+        }
+        signing_scripts.push((
+            t,
+            format!("/v1/transit/sign/{t}"),
+            bench.script(&format!("sign-{t}.lua"), "POST", Some(&sign_body))?,
+            format!("/v1/transit/verify/{t}"),
+            bench.script(&format!("verify-{t}.lua"), "POST", Some(&verify_body))?,
+        ));
+    }
+
     eprintln!("xtask: wrk {DURATION} per endpoint, {THREADS} threads, {ROUNDS} interleaved rounds");
     let scripts = [
         (
@@ -360,7 +434,29 @@ pub(crate) fn transit() -> anyhow::Result<()> {
     let mut runs: Vec<Vec<Wrk>> = vec![Vec::new(); scripts.len()];
     let mut inprocs = Vec::new();
     let mut batch_cpu_ms = Vec::new();
+    // Per signing type: (sign runs, verify runs, in-process sign, in-process verify).
+    let mut signing: Vec<(Vec<Wrk>, Vec<Wrk>, Vec<f64>, Vec<f64>)> =
+        vec![Default::default(); SIGNING_TYPES.len()];
     for _ in 0..ROUNDS {
+        for (i, (_, sign_path, sign_script, verify_path, verify_script)) in
+            signing_scripts.iter().enumerate()
+        {
+            signing[i].0.push(bench.wrk(sign_path, sign_script, "16")?);
+            signing[i]
+                .1
+                .push(bench.wrk(verify_path, verify_script, "16")?);
+        }
+        let inproc_signing = in_process_signing()?;
+        for (i, t) in SIGNING_TYPES.iter().enumerate() {
+            signing[i]
+                .2
+                .push(inproc_signing[t]["sign"].as_f64().context("sign rate")?);
+            signing[i].3.push(
+                inproc_signing[t]["verify"]
+                    .as_f64()
+                    .context("verify rate")?,
+            );
+        }
         for (i, (path, script, conns)) in scripts.iter().enumerate() {
             let cpu_before = bench.server_cpu_ms();
             let w = bench.wrk(path, script, conns)?;
@@ -384,11 +480,11 @@ pub(crate) fn transit() -> anyhow::Result<()> {
     let batch_ratio = batch_mb / inproc * 100.0;
     let verdict = |ok: bool| if ok { "met" } else { "MISSED" };
     let mut doc = String::new();
-    writeln!(doc, "# Performance")?;
+    writeln!(doc, "## Transit (`cargo xtask bench transit`)")?;
     writeln!(doc)?;
     writeln!(
         doc,
-        "Figures from one run of `cargo xtask bench transit` (written by it; do not edit by hand)."
+        "Figures from one run of `cargo xtask bench transit` (this section is written by it; do not edit by hand)."
     )?;
     writeln!(doc)?;
     writeln!(doc, "- Machine: {}.", machine())?;
@@ -445,14 +541,60 @@ pub(crate) fn transit() -> anyhow::Result<()> {
         doc,
         "| server CPU per batch request (user + system) | {batch_cpu:.2} ms | | in-process: {inproc_ms:.2} ms for the same 1,000 items |"
     )?;
+    writeln!(doc)?;
+    writeln!(
+        doc,
+        "Signing: `POST transit/sign` and `transit/verify` of an 11-byte input (SHA-256 for ECDSA and RSA-PSS with the maximal salt, Vault's default), 16 connections; in-process: the underlying crate on one thread (ed25519-dalek, p256, aws-lc-rs), measured in each round."
+    )?;
+    writeln!(doc)?;
+    writeln!(
+        doc,
+        "| key type | sign HTTPS req/s | sign in-process /s | verify HTTPS req/s | verify in-process /s | verify HTTPS / in-process |"
+    )?;
+    writeln!(doc, "|---|---:|---:|---:|---:|---:|")?;
+    let mut ed_verify_ratio = 0.0;
+    for (i, t) in SIGNING_TYPES.iter().enumerate() {
+        let (sign_runs, verify_runs, sign_in, verify_in) = &mut signing[i];
+        let (s, v) = (median(sign_runs), median(verify_runs));
+        sign_in.sort_by(f64::total_cmp);
+        verify_in.sort_by(f64::total_cmp);
+        let (si, vi) = (sign_in[sign_in.len() / 2], verify_in[verify_in.len() / 2]);
+        let ratio = v.rps / vi * 100.0;
+        if *t == "ed25519" {
+            ed_verify_ratio = ratio;
+        }
+        writeln!(
+            doc,
+            "| {t} | {:.0} | {si:.0} | {:.0} | {vi:.0} | {ratio:.0}% |",
+            s.rps, v.rps
+        )?;
+    }
+    writeln!(doc)?;
+    writeln!(
+        doc,
+        "ed25519 verify over HTTPS / in-process: {ed_verify_ratio:.0}% (target >= 60%: {}).",
+        verdict(ed_verify_ratio >= 60.0)
+    )?;
     let path = root().join("docs").join("performance.md");
     let existing = std::fs::read_to_string(&path).unwrap_or_default();
-    // Keep the hand-written notes that follow the generated figures.
-    let notes = existing
-        .find("\n## Notes")
-        .map(|i| existing[i..].to_string())
-        .unwrap_or_default();
-    std::fs::write(&path, format!("{doc}{notes}"))?;
+    // Replace this section only; the other sections are other benchmarks'
+    // and hand-written notes.
+    let heading = "## Transit (`cargo xtask bench transit`)";
+    let updated = match existing.find(heading) {
+        Some(start) => {
+            let rest = &existing[start + heading.len()..];
+            let end = rest
+                .find("\n## ")
+                .map(|i| start + heading.len() + i + 1)
+                .unwrap_or(existing.len());
+            format!("{}{doc}\n{}", &existing[..start], &existing[end..])
+        }
+        None => match existing.find("\n## Notes") {
+            Some(i) => format!("{}\n{doc}{}", &existing[..i], &existing[i..]),
+            None => format!("{existing}\n{doc}"),
+        },
+    };
+    std::fs::write(&path, updated)?;
     print!("{doc}");
     eprintln!("xtask: wrote {}", path.display());
     Ok(())

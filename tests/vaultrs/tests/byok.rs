@@ -34,7 +34,9 @@ struct Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
-        let _ = Command::new("kill").arg(self.child.id().to_string()).status();
+        let _ = Command::new("kill")
+            .arg(self.child.id().to_string())
+            .status();
         let _ = self.child.wait();
     }
 }
@@ -61,7 +63,12 @@ fn start() -> Server {
     let child = Command::new(binary())
         .args(["server", "--dev", "--data-dir"])
         .arg(&data)
-        .args(["--listen", &format!("127.0.0.1:{port}"), "--dev-root-token", TOKEN])
+        .args([
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--dev-root-token",
+            TOKEN,
+        ])
         .args(["--dev-admin-password", "Vaultrs-Tests-Admin-1"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -109,7 +116,9 @@ fn wrap(wrapping_pem: &str, material: &[u8], oaep: &'static rsa::OaepAlgorithm) 
         .filter(|l| !l.starts_with("-----"))
         .collect();
     let spki = STANDARD.decode(body).unwrap();
-    let public = rsa::OaepPublicEncryptingKey::new(rsa::PublicEncryptingKey::from_der(&spki).unwrap()).unwrap();
+    let public =
+        rsa::OaepPublicEncryptingKey::new(rsa::PublicEncryptingKey::from_der(&spki).unwrap())
+            .unwrap();
     assert_eq!(public.key_size_bits(), 4096);
     let ephemeral = random::<32>();
     let mut out = vec![0u8; public.ciphertext_size()];
@@ -122,7 +131,9 @@ fn wrap(wrapping_pem: &str, material: &[u8], oaep: &'static rsa::OaepAlgorithm) 
 }
 
 fn payload(framed: &str) -> Vec<u8> {
-    STANDARD.decode(framed.splitn(3, ':').nth(2).unwrap()).unwrap()
+    STANDARD
+        .decode(framed.splitn(3, ':').nth(2).unwrap())
+        .unwrap()
 }
 
 fn api_error(e: ClientError) -> (u16, Vec<String>) {
@@ -139,30 +150,55 @@ async fn wrapping_key_import_and_import_version() {
 
     // The wrapping key is RSA-4096, made once.
     let pem = wrapping_key::get(&c, MOUNT).await.unwrap().public_key;
-    assert!(pem.starts_with("-----BEGIN PUBLIC KEY-----\n") && pem.ends_with("-----END PUBLIC KEY-----\n"));
+    assert!(
+        pem.starts_with("-----BEGIN PUBLIC KEY-----\n")
+            && pem.ends_with("-----END PUBLIC KEY-----\n")
+    );
     assert_eq!(wrapping_key::get(&c, MOUNT).await.unwrap().public_key, pem);
 
     // AES-256 with every hash function aws-lc-rs offers for RSA-OAEP.
     for (name, hash, oaep) in [
         ("aes-sha1", HashFunction::Sha1, &rsa::OAEP_SHA1_MGF1SHA1),
-        ("aes-sha256", HashFunction::Sha256, &rsa::OAEP_SHA256_MGF1SHA256),
-        ("aes-sha384", HashFunction::Sha384, &rsa::OAEP_SHA384_MGF1SHA384),
-        ("aes-sha512", HashFunction::Sha512, &rsa::OAEP_SHA512_MGF1SHA512),
+        (
+            "aes-sha256",
+            HashFunction::Sha256,
+            &rsa::OAEP_SHA256_MGF1SHA256,
+        ),
+        (
+            "aes-sha384",
+            HashFunction::Sha384,
+            &rsa::OAEP_SHA384_MGF1SHA384,
+        ),
+        (
+            "aes-sha512",
+            HashFunction::Sha512,
+            &rsa::OAEP_SHA512_MGF1SHA512,
+        ),
     ] {
         let material = random::<32>();
         key::import(
             &c,
             MOUNT,
             name,
-            Some(ImportKeyRequest::builder().ciphertext(wrap(&pem, &material, oaep)).hash_function(hash).key_type(KeyType::Aes256Gcm96)),
+            Some(
+                ImportKeyRequest::builder()
+                    .ciphertext(wrap(&pem, &material, oaep))
+                    .hash_function(hash)
+                    .key_type(KeyType::Aes256Gcm96),
+            ),
         )
         .await
         .unwrap();
-        let ct = data::encrypt(&c, MOUNT, name, &STANDARD.encode(b"vaultrs"), None).await.unwrap().ciphertext;
+        let ct = data::encrypt(&c, MOUNT, name, &STANDARD.encode(b"vaultrs"), None)
+            .await
+            .unwrap()
+            .ciphertext;
         let mut sealed = payload(&ct);
         let nonce = Nonce::try_assume_unique_for_key(&sealed[..12]).unwrap();
         let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &material).unwrap());
-        let plain = key.open_in_place(nonce, Aad::empty(), &mut sealed[12..]).unwrap();
+        let plain = key
+            .open_in_place(nonce, Aad::empty(), &mut sealed[12..])
+            .unwrap();
         assert_eq!(plain, b"vaultrs");
     }
     let read = key::read(&c, MOUNT, "aes-sha256").await.unwrap();
@@ -174,11 +210,18 @@ async fn wrapping_key_import_and_import_version() {
         &c,
         MOUNT,
         "aes-sha256",
-        Some(ImportKeyVersionRequest::builder().ciphertext(wrap(&pem, &second, &rsa::OAEP_SHA256_MGF1SHA256))),
+        Some(ImportKeyVersionRequest::builder().ciphertext(wrap(
+            &pem,
+            &second,
+            &rsa::OAEP_SHA256_MGF1SHA256,
+        ))),
     )
     .await
     .unwrap();
-    let ct = data::encrypt(&c, MOUNT, "aes-sha256", &STANDARD.encode(b"v2"), None).await.unwrap().ciphertext;
+    let ct = data::encrypt(&c, MOUNT, "aes-sha256", &STANDARD.encode(b"v2"), None)
+        .await
+        .unwrap()
+        .ciphertext;
     assert!(ct.starts_with("vault:v2:"));
 
     // RSA-2048 from a PKCS#8 key made here: keyward's PKCS#1 v1.5 signature
@@ -190,7 +233,11 @@ async fn wrapping_key_import_and_import_version() {
         &c,
         MOUNT,
         "rsa",
-        Some(ImportKeyRequest::builder().ciphertext(wrap(&pem, pkcs8.as_ref(), &rsa::OAEP_SHA256_MGF1SHA256)).key_type(KeyType::Rsa2048)),
+        Some(
+            ImportKeyRequest::builder()
+                .ciphertext(wrap(&pem, pkcs8.as_ref(), &rsa::OAEP_SHA256_MGF1SHA256))
+                .key_type(KeyType::Rsa2048),
+        ),
     )
     .await
     .unwrap();
@@ -199,18 +246,32 @@ async fn wrapping_key_import_and_import_version() {
         MOUNT,
         "rsa",
         &STANDARD.encode(b"signed"),
-        Some(vaultrs::api::transit::requests::SignDataRequest::builder().signature_algorithm(vaultrs::api::transit::SignatureAlgorithm::Pkcs1v15)),
+        Some(
+            vaultrs::api::transit::requests::SignDataRequest::builder()
+                .signature_algorithm(vaultrs::api::transit::SignatureAlgorithm::Pkcs1v15),
+        ),
     )
     .await
     .unwrap()
     .signature;
-    signature::UnparsedPublicKey::new(&signature::RSA_PKCS1_2048_8192_SHA256, pair.public_key().as_ref())
-        .verify(b"signed", &payload(&sig))
-        .unwrap();
-    let ct = data::encrypt(&c, MOUNT, "rsa", &STANDARD.encode(b"sealed"), None).await.unwrap().ciphertext;
-    let private = rsa::OaepPrivateDecryptingKey::new(rsa::PrivateDecryptingKey::from_pkcs8(pkcs8.as_ref()).unwrap()).unwrap();
+    signature::UnparsedPublicKey::new(
+        &signature::RSA_PKCS1_2048_8192_SHA256,
+        pair.public_key().as_ref(),
+    )
+    .verify(b"signed", &payload(&sig))
+    .unwrap();
+    let ct = data::encrypt(&c, MOUNT, "rsa", &STANDARD.encode(b"sealed"), None)
+        .await
+        .unwrap()
+        .ciphertext;
+    let private = rsa::OaepPrivateDecryptingKey::new(
+        rsa::PrivateDecryptingKey::from_pkcs8(pkcs8.as_ref()).unwrap(),
+    )
+    .unwrap();
     let mut out = vec![0u8; private.min_output_size()];
-    let plain = private.decrypt(&rsa::OAEP_SHA256_MGF1SHA256, &payload(&ct), &mut out, None).unwrap();
+    let plain = private
+        .decrypt(&rsa::OAEP_SHA256_MGF1SHA256, &payload(&ct), &mut out, None)
+        .unwrap();
     assert_eq!(plain, b"sealed");
 
     // Public key first, then its private half fills in version 1.
@@ -220,21 +281,45 @@ async fn wrapping_key_import_and_import_version() {
         "-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----\n",
         STANDARD.encode(spki.as_ref())
     );
-    key::import(&c, MOUNT, "ec", Some(ImportKeyRequest::builder().public_key(public_pem).key_type(KeyType::EcdsaP256)))
+    key::import(
+        &c,
+        MOUNT,
+        "ec",
+        Some(
+            ImportKeyRequest::builder()
+                .public_key(public_pem)
+                .key_type(KeyType::EcdsaP256),
+        ),
+    )
+    .await
+    .unwrap();
+    let refused = data::sign(&c, MOUNT, "ec", &STANDARD.encode(b"m"), None)
         .await
-        .unwrap();
-    let refused = data::sign(&c, MOUNT, "ec", &STANDARD.encode(b"m"), None).await.unwrap_err();
-    assert_eq!(api_error(refused), (400, vec!["requested version for signing does not contain a private part".to_string()]));
+        .unwrap_err();
+    assert_eq!(
+        api_error(refused),
+        (
+            400,
+            vec!["requested version for signing does not contain a private part".to_string()]
+        )
+    );
     let ec_pkcs8 = ec.to_pkcs8v1().unwrap();
     key::import_version(
         &c,
         MOUNT,
         "ec",
-        Some(ImportKeyVersionRequest::builder().ciphertext(wrap(&pem, ec_pkcs8.as_ref(), &rsa::OAEP_SHA256_MGF1SHA256)).version(1u64)),
+        Some(
+            ImportKeyVersionRequest::builder()
+                .ciphertext(wrap(&pem, ec_pkcs8.as_ref(), &rsa::OAEP_SHA256_MGF1SHA256))
+                .version(1u64),
+        ),
     )
     .await
     .unwrap();
-    let sig = data::sign(&c, MOUNT, "ec", &STANDARD.encode(b"m"), None).await.unwrap().signature;
+    let sig = data::sign(&c, MOUNT, "ec", &STANDARD.encode(b"m"), None)
+        .await
+        .unwrap()
+        .signature;
     assert!(sig.starts_with("vault:v1:"));
     signature::UnparsedPublicKey::new(&signature::ECDSA_P256_SHA256_ASN1, ec.public_key().as_ref())
         .verify(b"m", &payload(&sig))
@@ -245,7 +330,11 @@ async fn wrapping_key_import_and_import_version() {
         &c,
         MOUNT,
         "rsa",
-        Some(ImportKeyRequest::builder().ciphertext(wrap(&pem, pkcs8.as_ref(), &rsa::OAEP_SHA256_MGF1SHA256)).key_type(KeyType::Rsa2048)),
+        Some(
+            ImportKeyRequest::builder()
+                .ciphertext(wrap(&pem, pkcs8.as_ref(), &rsa::OAEP_SHA256_MGF1SHA256))
+                .key_type(KeyType::Rsa2048),
+        ),
     )
     .await
     .unwrap_err();
@@ -257,32 +346,56 @@ async fn wrapping_key_import_and_import_version() {
         &c,
         MOUNT,
         "too-big",
-        Some(ImportKeyRequest::builder().ciphertext(wrap(&pem, pkcs8.as_ref(), &rsa::OAEP_SHA256_MGF1SHA256)).key_type(KeyType::Rsa4096)),
+        Some(
+            ImportKeyRequest::builder()
+                .ciphertext(wrap(&pem, pkcs8.as_ref(), &rsa::OAEP_SHA256_MGF1SHA256))
+                .key_type(KeyType::Rsa4096),
+        ),
     )
     .await
     .unwrap_err();
     assert_eq!(
         api_error(wrong_type),
-        (400, vec!["error importing key: invalid key size: expected 512 bytes, got 256 bytes".to_string()])
+        (
+            400,
+            vec![
+                "error importing key: invalid key size: expected 512 bytes, got 256 bytes"
+                    .to_string()
+            ]
+        )
     );
     let not_imported = key::import_version(
         &c,
         MOUNT,
         "missing",
-        Some(ImportKeyVersionRequest::builder().ciphertext(wrap(&pem, &second, &rsa::OAEP_SHA256_MGF1SHA256))),
+        Some(ImportKeyVersionRequest::builder().ciphertext(wrap(
+            &pem,
+            &second,
+            &rsa::OAEP_SHA256_MGF1SHA256,
+        ))),
     )
     .await
     .unwrap_err();
     assert_eq!(
         api_error(not_imported),
-        (400, vec!["no key found with name missing; to import a new key, use the import/ endpoint".to_string()])
+        (
+            400,
+            vec![
+                "no key found with name missing; to import a new key, use the import/ endpoint"
+                    .to_string()
+            ]
+        )
     );
     // Rotating an import that allows it ends import_version for that key.
     key::import(
         &c,
         MOUNT,
         "rotates",
-        Some(ImportKeyRequest::builder().ciphertext(wrap(&pem, &random::<32>(), &rsa::OAEP_SHA256_MGF1SHA256)).allow_rotation(true)),
+        Some(
+            ImportKeyRequest::builder()
+                .ciphertext(wrap(&pem, &random::<32>(), &rsa::OAEP_SHA256_MGF1SHA256))
+                .allow_rotation(true),
+        ),
     )
     .await
     .unwrap();
@@ -291,12 +404,19 @@ async fn wrapping_key_import_and_import_version() {
         &c,
         MOUNT,
         "rotates",
-        Some(ImportKeyVersionRequest::builder().ciphertext(wrap(&pem, &random::<32>(), &rsa::OAEP_SHA256_MGF1SHA256))),
+        Some(ImportKeyVersionRequest::builder().ciphertext(wrap(
+            &pem,
+            &random::<32>(),
+            &rsa::OAEP_SHA256_MGF1SHA256,
+        ))),
     )
     .await
     .unwrap_err();
     assert_eq!(
         api_error(after),
-        (400, vec!["the import_version endpoint can only be used with an imported key".to_string()])
+        (
+            400,
+            vec!["the import_version endpoint can only be used with an imported key".to_string()]
+        )
     );
 }
