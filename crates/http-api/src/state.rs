@@ -10,6 +10,7 @@ use crate::api::ApiConfig;
 use crate::auth::Authenticator;
 use crate::security::Security;
 use crate::vault::mounts::Mounts;
+use crate::vault::policies::Policies;
 
 pub(crate) const CLUSTER_PATH: &str = "sys/cluster";
 
@@ -28,6 +29,7 @@ pub(crate) struct State {
     pub(crate) security: Security,
     pub(crate) cluster: ClusterInfo,
     pub(crate) mounts: Mounts,
+    pub(crate) policies: Policies,
     #[allow(dead_code)] // the TLS issue serves its inventory from it
     pub(crate) tls: Option<Arc<ReloadableTls>>,
 }
