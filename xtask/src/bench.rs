@@ -287,6 +287,15 @@ fn in_process_signing() -> anyhow::Result<serde_json::Value> {
     Ok(serde_json::from_slice(&out.stdout)?)
 }
 
+/// The measurements of one signing key type, one entry per round.
+#[derive(Debug, Clone, Default)]
+struct SigningRuns {
+    sign: Vec<Wrk>,
+    verify: Vec<Wrk>,
+    sign_in_process: Vec<f64>,
+    verify_in_process: Vec<f64>,
+}
+
 /// The signing key types of the benchmark.
 const SIGNING_TYPES: [&str; 3] = ["ed25519", "ecdsa-p256", "rsa-2048"];
 
@@ -434,24 +443,24 @@ pub(crate) fn transit() -> anyhow::Result<()> {
     let mut runs: Vec<Vec<Wrk>> = vec![Vec::new(); scripts.len()];
     let mut inprocs = Vec::new();
     let mut batch_cpu_ms = Vec::new();
-    // Per signing type: (sign runs, verify runs, in-process sign, in-process verify).
-    let mut signing: Vec<(Vec<Wrk>, Vec<Wrk>, Vec<f64>, Vec<f64>)> =
-        vec![Default::default(); SIGNING_TYPES.len()];
+    let mut signing: Vec<SigningRuns> = vec![SigningRuns::default(); SIGNING_TYPES.len()];
     for _ in 0..ROUNDS {
         for (i, (_, sign_path, sign_script, verify_path, verify_script)) in
             signing_scripts.iter().enumerate()
         {
-            signing[i].0.push(bench.wrk(sign_path, sign_script, "16")?);
             signing[i]
-                .1
+                .sign
+                .push(bench.wrk(sign_path, sign_script, "16")?);
+            signing[i]
+                .verify
                 .push(bench.wrk(verify_path, verify_script, "16")?);
         }
         let inproc_signing = in_process_signing()?;
         for (i, t) in SIGNING_TYPES.iter().enumerate() {
             signing[i]
-                .2
+                .sign_in_process
                 .push(inproc_signing[t]["sign"].as_f64().context("sign rate")?);
-            signing[i].3.push(
+            signing[i].verify_in_process.push(
                 inproc_signing[t]["verify"]
                     .as_f64()
                     .context("verify rate")?,
@@ -554,7 +563,12 @@ pub(crate) fn transit() -> anyhow::Result<()> {
     writeln!(doc, "|---|---:|---:|---:|---:|---:|")?;
     let mut ed_verify_ratio = 0.0;
     for (i, t) in SIGNING_TYPES.iter().enumerate() {
-        let (sign_runs, verify_runs, sign_in, verify_in) = &mut signing[i];
+        let SigningRuns {
+            sign: sign_runs,
+            verify: verify_runs,
+            sign_in_process: sign_in,
+            verify_in_process: verify_in,
+        } = &mut signing[i];
         let (s, v) = (median(sign_runs), median(verify_runs));
         sign_in.sort_by(f64::total_cmp);
         verify_in.sort_by(f64::total_cmp);

@@ -118,7 +118,7 @@ pub fn kwp_unwrap(key: &[u8], wrapped: &[u8]) -> Result<Zeroizing<Vec<u8>>, Erro
     if wrapped.len() > 8200 {
         return Err(Error::Kwp("wrapped key size too large"));
     }
-    if wrapped.len() % 8 != 0 {
+    if !wrapped.len().is_multiple_of(8) {
         return Err(Error::Kwp("wrapped key size must be a multiple of 8 bytes"));
     }
     let kwp = aes_kw::KwpAes256::new_from_slice(key).map_err(|_| Error::EphemeralKeySize)?;

@@ -148,7 +148,8 @@ pub struct Signed {
 /// The key that signs or verifies for one request.
 enum Signer<'a> {
     Stored(&'a AsymmetricKey),
-    DerivedEd25519(ed25519_dalek::SigningKey),
+    /// Boxed: the expanded key is 224 bytes, the stored variant a pointer.
+    DerivedEd25519(Box<ed25519_dalek::SigningKey>),
 }
 
 impl Policy {
@@ -178,7 +179,7 @@ impl Policy {
             let ikm = key.ed25519_go_key().ok_or(Error::SignNoPrivateKey)?;
             let seed = self.kdf.derive(ikm.expose(), context, 32);
             let signing = ed25519_from_seed(&seed).ok_or(Error::DeriveMissingContext)?;
-            return Ok(Signer::DerivedEd25519(signing));
+            return Ok(Signer::DerivedEd25519(Box::new(signing)));
         }
         Ok(Signer::Stored(key))
     }
