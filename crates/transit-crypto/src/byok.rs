@@ -607,4 +607,125 @@ mod tests {
             "error importing key: unable to import only public key for derived Ed25519 key: imported key should not be an Ed25519 key pair but is instead an HKDF key"
         );
     }
+
+    mod properties {
+        use std::sync::OnceLock;
+
+        use proptest::prelude::*;
+
+        use super::*;
+
+        /// One wrapping key for every case (RSA-4096 generation is slow).
+        fn wrapping_key() -> &'static WrappingKey {
+            static KEY: OnceLock<WrappingKey> = OnceLock::new();
+            KEY.get_or_init(|| WrappingKey::generate().unwrap())
+        }
+
+        /// A valid P-256 PKCS#8 key, to mutate.
+        fn p256_pkcs8() -> &'static [u8] {
+            static DER: OnceLock<Vec<u8>> = OnceLock::new();
+            DER.get_or_init(|| {
+                aws_lc_rs::signature::EcdsaKeyPair::generate(
+                    &aws_lc_rs::signature::ECDSA_P256_SHA256_ASN1_SIGNING,
+                )
+                .unwrap()
+                .to_pkcs8v1()
+                .unwrap()
+                .as_ref()
+                .to_vec()
+            })
+        }
+
+        const ASYMMETRIC: [KeyType; 7] = [
+            KeyType::Ed25519,
+            KeyType::EcdsaP256,
+            KeyType::EcdsaP384,
+            KeyType::EcdsaP521,
+            KeyType::Rsa2048,
+            KeyType::Rsa3072,
+            KeyType::Rsa4096,
+        ];
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(64))]
+
+            /// Any ciphertext text is refused with an error, never a panic.
+            #[test]
+            fn arbitrary_ciphertext_text_is_an_error(text in ".{0,800}") {
+                prop_assert!(wrapping_key().unwrap(&text, OaepHash::Sha256).is_err());
+            }
+
+            /// Random bytes of any length (also past the RSA block) never
+            /// unwrap: RSA-OAEP refuses them.
+            #[test]
+            fn random_ciphertext_bytes_never_unwrap(
+                bytes in proptest::collection::vec(any::<u8>(), 0..1200),
+                which in 0usize..4,
+            ) {
+                let hash = [OaepHash::Sha1, OaepHash::Sha256, OaepHash::Sha384, OaepHash::Sha512][which];
+                let err = wrapping_key().unwrap(&gobase64::encode(&bytes), hash).unwrap_err();
+                prop_assert!(matches!(err, Error::ImportCiphertextTooShort | Error::ImportDecryption), "{err}");
+            }
+
+            /// A valid wrapped key with one bit flipped anywhere is refused.
+            #[test]
+            fn a_flipped_bit_is_refused(material in proptest::collection::vec(any::<u8>(), 16..96), at in any::<usize>(), bit in 0u8..8) {
+                let wk = wrapping_key();
+                let mut raw = gobase64::decode(&wrap_for(wk, &material, &lrsa::OAEP_SHA256_MGF1SHA256)).unwrap();
+                let at = at % raw.len();
+                raw[at] ^= 1 << bit;
+                prop_assert!(wk.unwrap_raw(&raw, OaepHash::Sha256).is_err());
+            }
+
+            /// AES-KWP of arbitrary bytes under a fixed key: an error, never a
+            /// panic (integrity check or Tink's size rules).
+            #[test]
+            fn arbitrary_kwp_blobs_are_errors(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
+                prop_assert!(kwp_unwrap(&[5u8; 32], &bytes).is_err());
+            }
+
+            /// KWP round trip of any material of a size Tink accepts.
+            #[test]
+            fn kwp_round_trips(material in proptest::collection::vec(any::<u8>(), 16..512)) {
+                let wrapped = kwp_wrap(&[6u8; 32], &material).unwrap();
+                prop_assert_eq!(&kwp_unwrap(&[6u8; 32], &wrapped).unwrap()[..], &material[..]);
+            }
+
+            /// Random bytes as the private key of an asymmetric import are an
+            /// error, as is random text as its public key.
+            #[test]
+            fn random_key_material_is_refused(
+                bytes in proptest::collection::vec(any::<u8>(), 0..200),
+                text in ".{0,200}",
+                which in 0usize..7,
+            ) {
+                let now = Timestamp::from_unix_secs(5);
+                let opts = options(ASYMMETRIC[which]);
+                let private = ImportMaterial::Private(Zeroizing::new(bytes));
+                prop_assert!(Policy::import_new(name("p"), &opts, &private, now).is_err());
+                let public = ImportMaterial::Public(text);
+                prop_assert!(Policy::import_new(name("p"), &opts, &public, now).is_err());
+            }
+
+            /// A mutated PKCS#8 key never panics; when it still parses, the
+            /// key it gives signs and verifies its own signature.
+            #[test]
+            fn mutated_pkcs8_is_refused_or_usable(at in any::<usize>(), value in any::<u8>(), cut in any::<bool>()) {
+                let now = Timestamp::from_unix_secs(5);
+                let mut der = p256_pkcs8().to_vec();
+                let at = at % der.len();
+                if cut {
+                    der.truncate(at);
+                } else {
+                    der[at] = value;
+                }
+                let material = ImportMaterial::Private(Zeroizing::new(der));
+                if let Ok(p) = Policy::import_new(name("m"), &options(KeyType::EcdsaP256), &material, now) {
+                    let opts = crate::sign::SignOptions::default();
+                    let signed = p.sign(0, b"", b"message", &opts).unwrap();
+                    prop_assert!(p.verify_signature(b"", b"message", &signed.signature, &opts).unwrap());
+                }
+            }
+        }
+    }
 }
