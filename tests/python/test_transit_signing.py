@@ -6,7 +6,13 @@
   and PKCS#1 v1.5), makes signatures that keyward verifies, and builds BYOK
   import ciphertexts (RSA-OAEP over an ephemeral AES-256 key, then AES-KWP)
   from key material it generated, after which keyward's ciphertexts and
-  signatures check out locally with that same material.
+  signatures check out locally with that same material;
+- signatures that `cryptography` makes with its own keys (imported into
+  keyward as public keys) verify in keyward in every form: ECDSA in ASN.1
+  and JWS and prehashed, over SHA-2 and SHA-3; RSA PSS with any salt length
+  under `auto`, an exact length or `hash`, PKCS#1 v1.5 and prehashed;
+  ed25519 in both marshalings. Changed messages and wrong options are
+  `valid: false`.
 """
 
 import base64
@@ -256,3 +262,91 @@ def test_byok_errors_are_4xx(client):
     raw[-1] ^= 1
     with pytest.raises(hvac.exceptions.InvalidRequest, match="kwp: unwrap failed integrity check"):
         client.write_data(f"{MOUNT}/keys/tampered/import", data={"ciphertext": b64(bytes(raw))})
+
+
+def import_public(client, name, key_type, private_key):
+    pem = private_key.public_key().public_bytes(serialization.Encoding.PEM,
+                                                serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    client.write_data(f"{MOUNT}/keys/{name}/import", data={"public_key": pem, "type": key_type})
+
+
+def jws(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def verify_any(client, name, signature, data=MSG, hash_algorithm="sha2-256", **options):
+    """verify with the hash in the URL, by a raw write: hvac's verify_signed_data knows no SHA-3."""
+    if hash_algorithm.startswith("sha2-"):
+        return verify(client, name, signature, data=data, hash_algorithm=hash_algorithm, **options)
+    resp = client.write_data(f"{MOUNT}/verify/{name}/{hash_algorithm}",
+                             data=dict(input=b64(data), signature=signature, **options))
+    return resp["data"]["valid"]
+
+
+@pytest.mark.parametrize("key_type", list(CURVES))
+def test_ecdsa_signatures_from_cryptography_verify_in_keyward(client, key_type):
+    """ECDSA made by `cryptography`: ASN.1, JWS (r || s) and prehashed, each hash; wrong ones are false."""
+    curve, size = CURVES[key_type]
+    key = ec.generate_private_key(curve)
+    name = f"theirs-{key_type}"
+    import_public(client, name, key_type, key)
+    from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, decode_dss_signature
+    hash_names = dict(HASHES, **{"sha3-256": hashes.SHA3_256(), "sha3-512": hashes.SHA3_512()})
+    for hname, h in hash_names.items():
+        der = key.sign(MSG, ec.ECDSA(h))
+        assert verify_any(client, name, "vault:v1:" + b64(der), hash_algorithm=hname) is True
+        assert verify_any(client, name, "vault:v1:" + b64(der), data=MSG + b"!", hash_algorithm=hname) is False
+        r, s = decode_dss_signature(der)
+        raw = r.to_bytes(size, "big") + s.to_bytes(size, "big")
+        assert verify_any(client, name, "vault:v1:" + jws(raw), hash_algorithm=hname, marshaling_algorithm="jws") is True
+        digest = hashes.Hash(h)
+        digest.update(MSG)
+        digest = digest.finalize()
+        pre = key.sign(digest, ec.ECDSA(Prehashed(h)))
+        assert verify_any(client, name, "vault:v1:" + b64(pre), data=digest, hash_algorithm=hname, prehashed=True) is True
+    # Signed over SHA-384, checked as SHA-256: not valid.
+    der = key.sign(MSG, ec.ECDSA(hashes.SHA384()))
+    assert verify(client, name, "vault:v1:" + b64(der), hash_algorithm="sha2-256") is False
+
+
+def test_rsa_signatures_from_cryptography_verify_in_keyward(client):
+    """RSA made by `cryptography`: PSS with each salt rule, PKCS#1 v1.5, prehashed."""
+    from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
+    key = rsa.generate_private_key(public_exponent=65537, key_size=3072)
+    import_public(client, "theirs-rsa", "rsa-3072", key)
+    for hname, h in HASHES.items():
+        pss = {salt: key.sign(MSG, padding.PSS(mgf=padding.MGF1(h), salt_length=salt), h)
+               for salt in (padding.PSS.DIGEST_LENGTH, padding.PSS.MAX_LENGTH, 0, 20)}
+        max_salt = (3072 + 7) // 8 - 2 - h.digest_size
+        for salt, sig in pss.items():
+            sig = "vault:v1:" + b64(sig)
+            # auto accepts any salt length, as Go does.
+            assert verify(client, "theirs-rsa", sig, hash_algorithm=hname, salt_length="auto") is True
+            length = {padding.PSS.DIGEST_LENGTH: h.digest_size, padding.PSS.MAX_LENGTH: max_salt}.get(salt, salt)
+            assert verify(client, "theirs-rsa", sig, hash_algorithm=hname, salt_length=str(length)) is True
+            assert verify(client, "theirs-rsa", sig, hash_algorithm=hname,
+                          salt_length="hash") is (length == h.digest_size)
+            assert verify(client, "theirs-rsa", sig, hash_algorithm=hname,
+                          signature_algorithm="pkcs1v15") is False
+        v15 = "vault:v1:" + b64(key.sign(MSG, padding.PKCS1v15(), h))
+        assert verify(client, "theirs-rsa", v15, hash_algorithm=hname, signature_algorithm="pkcs1v15") is True
+        assert verify(client, "theirs-rsa", v15, data=b"other", hash_algorithm=hname,
+                      signature_algorithm="pkcs1v15") is False
+        assert verify(client, "theirs-rsa", v15, hash_algorithm=hname) is False
+        digest = hashes.Hash(h)
+        digest.update(MSG)
+        digest = digest.finalize()
+        pre = key.sign(digest, padding.PKCS1v15(), Prehashed(h))
+        assert verify(client, "theirs-rsa", "vault:v1:" + b64(pre), data=digest, hash_algorithm=hname,
+                      signature_algorithm="pkcs1v15", prehashed=True) is True
+
+
+def test_ed25519_signatures_from_cryptography_verify_in_keyward(client):
+    key = ed25519.Ed25519PrivateKey.generate()
+    import_public(client, "theirs-ed", "ed25519", key)
+    sig = key.sign(MSG)
+    assert verify(client, "theirs-ed", "vault:v1:" + b64(sig)) is True
+    assert verify(client, "theirs-ed", "vault:v1:" + jws(sig), marshaling_algorithm="jws") is True
+    assert verify(client, "theirs-ed", "vault:v1:" + b64(sig), data=MSG + b"!") is False
+    other = ed25519.Ed25519PrivateKey.generate().sign(MSG)
+    assert verify(client, "theirs-ed", "vault:v1:" + b64(other)) is False
