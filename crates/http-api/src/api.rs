@@ -24,7 +24,7 @@ use crate::security::{Security, Snapshot};
 use crate::state::{CLUSTER_PATH, ClusterInfo, State};
 use crate::vault::mounts::{Mount, Mounts};
 use crate::vault::policies::Policies;
-use rbac_model::tokens::TokenStore;
+use rbac_model::tokens::{TokenStore, TokenUse};
 
 /// Bodies up to this size are read before the request is routed.
 const EARLY_READ_LIMIT: u64 = 64 * 1024;
@@ -474,14 +474,24 @@ impl Api {
 
         // A token limited in uses spends one on every authorized request;
         // the last use revokes it.
+        let mut spent_token = None;
         if let Some(grant) = principal
             .as_ref()
             .and_then(Principal::token_grant)
             .filter(|g| g.limited_uses)
-            && let Err(e) = state.auth.tokens.spend_use(grant.id).await
         {
-            tracing::error!(target: "keyward::tokens", error = %e, "could not count a token use");
-            return (family::refuse(family, Refusal::Unauthenticated), family);
+            match state.auth.tokens.spend_use(grant.id).await {
+                Ok(TokenUse::Counted) => {}
+                Ok(TokenUse::Last(entry)) => spent_token = Some(entry),
+                // Another request spent the last use since authentication.
+                Ok(TokenUse::Gone) => {
+                    return (family::refuse(family, Refusal::Unauthenticated), family);
+                }
+                Err(e) => {
+                    tracing::error!(target: "keyward::tokens", error = %e, "could not count a token use");
+                    return (family::refuse(family, Refusal::Unauthenticated), family);
+                }
+            }
         }
 
         let limit = state.config.max_body_bytes;
@@ -500,6 +510,7 @@ impl Api {
             conn,
             request_id: uuid::Uuid::new_v4().to_string(),
             mount,
+            spent_token,
         };
         let mut response = (route.handler)(ctx).await;
         if route.deprecated {
