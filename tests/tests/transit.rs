@@ -687,3 +687,90 @@ fn rsa_4096_generation_does_not_block_other_requests() {
         "an encrypt took {slowest:?} while RSA keys were generated"
     );
 }
+
+/// A batch of RSA-4096 signatures (seconds of CPU) runs off the async
+/// workers: small requests are answered meanwhile, and the batch's
+/// signatures all verify, in order.
+#[test]
+fn rsa_4096_sign_batches_do_not_block_other_requests() {
+    let server = Server::start();
+    ok(&vault(
+        &server,
+        "POST",
+        "transit/keys/fast",
+        Some(json!({})),
+    ));
+    ok(&vault(
+        &server,
+        "POST",
+        "transit/keys/big",
+        Some(json!({"type": "rsa-4096"})),
+    ));
+    let items: Vec<Value> = (0..150)
+        .map(|i| json!({"input": "aGVsbG8=", "reference": format!("r{i}")}))
+        .collect();
+    let body = json!({ "batch_input": items }).to_string().into_bytes();
+    let handles: Vec<_> = (0..4)
+        .map(|_| {
+            let client = server.client();
+            let token = server.root_token();
+            let body = body.clone();
+            std::thread::spawn(move || {
+                client.request(
+                    "POST",
+                    "/v1/transit/sign/big",
+                    &[
+                        ("X-Vault-Token", &token),
+                        ("Content-Type", "application/json"),
+                    ],
+                    Some(&body),
+                )
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(100));
+    let mut slowest = Duration::ZERO;
+    for _ in 0..20 {
+        let started = std::time::Instant::now();
+        ok(&vault(
+            &server,
+            "POST",
+            "transit/encrypt/fast",
+            Some(json!({"plaintext": "eA=="})),
+        ));
+        slowest = slowest.max(started.elapsed());
+    }
+    let mut signatures = Vec::new();
+    for h in handles {
+        let reply = h.join().unwrap();
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        let results = reply.json()["data"]["batch_results"]
+            .as_array()
+            .unwrap()
+            .clone();
+        assert_eq!(results.len(), 150);
+        for (i, r) in results.iter().enumerate() {
+            assert_eq!(r["reference"], format!("r{i}"));
+            assert!(r.get("error").is_none(), "{r}");
+            signatures.push(r["signature"].as_str().unwrap().to_string());
+        }
+    }
+    assert!(
+        slowest < Duration::from_millis(1500),
+        "an encrypt took {slowest:?} while RSA-4096 batches were signed"
+    );
+    let check: Vec<Value> = signatures
+        .iter()
+        .take(20)
+        .map(|s| json!({"input": "aGVsbG8=", "signature": s}))
+        .collect();
+    let verified = ok(&vault(
+        &server,
+        "POST",
+        "transit/verify/big",
+        Some(json!({ "batch_input": check })),
+    ));
+    let results = verified["batch_results"].as_array().unwrap();
+    assert_eq!(results.len(), 20);
+    assert!(results.iter().all(|r| r["valid"] == true), "{verified}");
+}

@@ -222,7 +222,7 @@ async fn verify_(ctx: &Ctx) -> Reply {
             p.key_type()
         )));
     }
-    super::sign::verify_signatures(ctx, &f, &items, batch).await
+    super::sign::verify_signatures(ctx, &f, items, batch).await
 }
 
 async fn verify_hmacs(

@@ -74,6 +74,27 @@ async fn key(ctx: &Ctx, f: &Fields<'_>, missing: Error) -> Result<Arc<Policy>, V
         .ok_or_else(|| engine_error(missing))
 }
 
+/// Runs `op` over the items: a single request inline, a batch on a
+/// blocking thread (a batch of RSA-4096 signatures is seconds of CPU, which
+/// must not hold one of the async workers).
+async fn over_items<R: Send + 'static>(
+    items: Vec<HashMap<String, String>>,
+    batch: bool,
+    op: impl Fn(&HashMap<String, String>) -> R + Send + 'static,
+) -> Result<Vec<R>, VaultError> {
+    if !batch {
+        return Ok(items.iter().map(op).collect());
+    }
+    tokio::task::spawn_blocking(move || items.iter().map(op).collect())
+        .await
+        .map_err(|e| {
+            VaultError::new(
+                http::StatusCode::INTERNAL_SERVER_ERROR,
+                format!("batch task failed: {e}"),
+            )
+        })
+}
+
 /// The decoded `context` of an item.
 fn context(item: &HashMap<String, String>) -> Result<Vec<u8>, String> {
     super::decode_optional(item.get("context").map_or("", String::as_str))
@@ -112,38 +133,36 @@ async fn sign_(ctx: &Ctx) -> Reply {
             ("context".to_string(), f.str_or("context", "").to_string()),
         ]))
     })?;
-    let results: Vec<SignResult> = items
-        .iter()
-        .map(|item| {
-            let reference = item.get("reference").cloned().unwrap_or_default();
-            let outcome = (|| {
-                let input = item.get("input").ok_or("missing input".to_string())?;
-                let input = gobase64::decode(input)
-                    .map_err(|e| Error::InputBase64(e.to_string()).to_string())?;
-                let context = context(item)?;
-                policy
-                    .sign(key_version, &context, &input, &opts)
-                    .map_err(|e| e.to_string())
-            })();
-            match outcome {
-                Ok(s) => SignResult {
-                    signature: s.signature,
-                    key_version: s.version,
-                    publickey: s
-                        .public_key
-                        .map(|k| gobase64::encode(&k))
-                        .unwrap_or_default(),
-                    error: String::new(),
-                    reference,
-                },
-                Err(error) => SignResult {
-                    error,
-                    reference,
-                    ..Default::default()
-                },
-            }
-        })
-        .collect();
+    let results = over_items(items, batch, move |item| {
+        let reference = item.get("reference").cloned().unwrap_or_default();
+        let outcome = (|| {
+            let input = item.get("input").ok_or("missing input".to_string())?;
+            let input = gobase64::decode(input)
+                .map_err(|e| Error::InputBase64(e.to_string()).to_string())?;
+            let context = context(item)?;
+            policy
+                .sign(key_version, &context, &input, &opts)
+                .map_err(|e| e.to_string())
+        })();
+        match outcome {
+            Ok(s) => SignResult {
+                signature: s.signature,
+                key_version: s.version,
+                publickey: s
+                    .public_key
+                    .map(|k| gobase64::encode(&k))
+                    .unwrap_or_default(),
+                error: String::new(),
+                reference,
+            },
+            Err(error) => SignResult {
+                error,
+                reference,
+                ..Default::default()
+            },
+        }
+    })
+    .await?;
     if !batch {
         let r = results.into_iter().next().unwrap_or_default();
         if !r.error.is_empty() {
@@ -179,7 +198,7 @@ struct VerifyResult {
 pub(super) async fn verify_signatures(
     ctx: &Ctx,
     f: &Fields<'_>,
-    items: &[HashMap<String, String>],
+    items: Vec<HashMap<String, String>>,
     batch: bool,
 ) -> Reply {
     let opts = options(f)?;
@@ -190,36 +209,34 @@ pub(super) async fn verify_signatures(
         )));
     }
     opts.check().map_err(engine_error)?;
-    let results: Vec<VerifyResult> = items
-        .iter()
-        .map(|item| {
-            let reference = item.get("reference").cloned().unwrap_or_default();
-            let outcome = (|| {
-                let input = item.get("input").ok_or("missing input".to_string())?;
-                let input = gobase64::decode(input)
-                    .map_err(|e| Error::InputBase64(e.to_string()).to_string())?;
-                let signature = item
-                    .get("signature")
-                    .ok_or("missing signature".to_string())?;
-                let context = context(item)?;
-                policy
-                    .verify_signature(&context, &input, signature, &opts)
-                    .map_err(|e| e.to_string())
-            })();
-            match outcome {
-                Ok(valid) => VerifyResult {
-                    valid,
-                    error: String::new(),
-                    reference,
-                },
-                Err(error) => VerifyResult {
-                    valid: false,
-                    error,
-                    reference,
-                },
-            }
-        })
-        .collect();
+    let results = over_items(items, batch, move |item| {
+        let reference = item.get("reference").cloned().unwrap_or_default();
+        let outcome = (|| {
+            let input = item.get("input").ok_or("missing input".to_string())?;
+            let input = gobase64::decode(input)
+                .map_err(|e| Error::InputBase64(e.to_string()).to_string())?;
+            let signature = item
+                .get("signature")
+                .ok_or("missing signature".to_string())?;
+            let context = context(item)?;
+            policy
+                .verify_signature(&context, &input, signature, &opts)
+                .map_err(|e| e.to_string())
+        })();
+        match outcome {
+            Ok(valid) => VerifyResult {
+                valid,
+                error: String::new(),
+                reference,
+            },
+            Err(error) => VerifyResult {
+                valid: false,
+                error,
+                reference,
+            },
+        }
+    })
+    .await?;
     if !batch {
         let r = results.into_iter().next().unwrap_or_default();
         if !r.error.is_empty() {
