@@ -244,7 +244,6 @@ const ENCRYPT: Schema = &[
     ("key_version", Kind::Int),
     ("partial_failure_response_code", Kind::Int),
     ("associated_data", Kind::Str),
-    ("padding_scheme", Kind::Str),
     ("batch_input", Kind::Batch),
 ];
 
@@ -411,7 +410,6 @@ const DECRYPT: Schema = &[
     ("nonce", Kind::Str),
     ("partial_failure_response_code", Kind::Int),
     ("associated_data", Kind::Str),
-    ("padding_scheme", Kind::Str),
     ("batch_input", Kind::Batch),
 ];
 
@@ -502,8 +500,6 @@ const REWRAP: Schema = &[
     ("context", Kind::Str),
     ("nonce", Kind::Str),
     ("key_version", Kind::Int),
-    ("encrypt_padding_scheme", Kind::Str),
-    ("decrypt_padding_scheme", Kind::Str),
     ("batch_input", Kind::Batch),
 ];
 
@@ -557,7 +553,6 @@ const DATAKEY: Schema = &[
     ("nonce", Kind::Str),
     ("bits", Kind::Int),
     ("key_version", Kind::Int),
-    ("padding_scheme", Kind::Str),
 ];
 
 /// `POST datakey/plaintext/:name` and `datakey/wrapped/:name`.
