@@ -24,6 +24,9 @@ pub(crate) enum Command {
     /// Export or import the security configuration of a running server
     /// (the OpenSearch YAML files), as the admin certificate or the root token.
     Securityadmin(SecurityadminArgs),
+    /// Operate a keyward: snapshots of the whole store.
+    #[command(subcommand)]
+    Operator(OperatorCommand),
     /// Print the OpenAPI document of every route.
     #[command(hide = true)]
     Openapi,
@@ -110,4 +113,65 @@ pub(crate) struct SecurityadminArgs {
         hide_env_values = true
     )]
     pub(crate) token: Option<String>,
+}
+
+/// `keyward operator ...`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum OperatorCommand {
+    /// Save or restore a snapshot of the whole store.
+    #[command(subcommand)]
+    Snapshot(SnapshotCommand),
+}
+
+/// `keyward operator snapshot ...`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum SnapshotCommand {
+    /// Download a snapshot from a running server (it keeps serving).
+    Save(SnapshotSaveArgs),
+    /// Restore a snapshot into a stopped or fresh data dir.
+    Restore(SnapshotRestoreArgs),
+}
+
+/// Flags of `keyward operator snapshot save`.
+#[derive(Debug, Args)]
+pub(crate) struct SnapshotSaveArgs {
+    /// Where to write the snapshot (replaced atomically).
+    #[arg(value_name = "FILE")]
+    pub(crate) file: PathBuf,
+    /// The server (default https://127.0.0.1:8200).
+    #[arg(long, value_name = "URL", default_value = "https://127.0.0.1:8200")]
+    pub(crate) url: String,
+    /// A token with `read` and `sudo` on `sys/storage/raft/snapshot`
+    /// (also $KEYWARD_TOKEN).
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "KEYWARD_TOKEN",
+        hide_env_values = true
+    )]
+    pub(crate) token: String,
+    /// PEM CA certificate that signed the server's certificate.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) cacert: Option<PathBuf>,
+    /// A dev server's data dir: its CA is trusted.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) data_dir: Option<PathBuf>,
+}
+
+/// Flags of `keyward operator snapshot restore`.
+#[derive(Debug, Args)]
+pub(crate) struct SnapshotRestoreArgs {
+    /// The snapshot file.
+    #[arg(value_name = "FILE")]
+    pub(crate) file: PathBuf,
+    /// The data dir to restore into (no server may be running on it).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) data_dir: PathBuf,
+    /// The key folder whose keys open the snapshot (default: DIR/keyfolder
+    /// when it exists, as dev mode keeps it).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) encryption_keyfolder: Option<PathBuf>,
+    /// Replace a data store that is already there.
+    #[arg(long)]
+    pub(crate) force: bool,
 }

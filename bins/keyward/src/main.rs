@@ -4,9 +4,11 @@
 #![forbid(unsafe_code)]
 
 mod cli;
+mod client;
 mod config;
 mod dev;
 mod listener;
+mod operator;
 mod securityadmin;
 mod server;
 
@@ -47,6 +49,15 @@ fn main() -> std::process::ExitCode {
                 std::process::ExitCode::FAILURE
             }
         },
+        cli::Command::Operator(cli::OperatorCommand::Snapshot(cmd)) => {
+            match operator::snapshot(&cmd) {
+                Ok(()) => std::process::ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("keyward operator snapshot: {e:#}");
+                    std::process::ExitCode::FAILURE
+                }
+            }
+        }
         cli::Command::Openapi => {
             print!("{}", http_api::openapi::document_text());
             std::process::ExitCode::SUCCESS

@@ -24,12 +24,14 @@ use crate::security::{Security, Snapshot};
 use crate::state::{CLUSTER_PATH, ClusterInfo, State};
 use crate::vault::mounts::{Mount, Mounts};
 use crate::vault::policies::Policies;
+use arc_swap::ArcSwap;
 use rbac_model::tokens::{TokenStore, TokenUse};
 
 /// Bodies up to this size are read before the request is routed.
 const EARLY_READ_LIMIT: u64 = 64 * 1024;
 
 /// What the API is built on.
+#[derive(Clone)]
 pub struct Services {
     /// The encrypted store.
     pub barrier: Arc<Barrier>,
@@ -78,8 +80,41 @@ pub struct ConnInfo {
 /// keyward's HTTP API: every route of every family.
 #[derive(Clone)]
 pub struct Api {
-    state: Arc<State>,
+    life: Arc<Lifecycle>,
     router: Arc<Router>,
+}
+
+/// The state requests see, and what it takes to build it again from the
+/// store (after a snapshot restore replaced what the store holds).
+pub(crate) struct Lifecycle {
+    current: ArcSwap<State>,
+    services: Services,
+    /// The configuration, without the first-start bootstrap.
+    config: ApiConfig,
+    /// Requests hold it shared while they run; a restore holds it alone, so
+    /// no request sees a half-restored store or writes into one.
+    gate: tokio::sync::RwLock<()>,
+}
+
+impl Lifecycle {
+    /// The current state.
+    pub(crate) fn state(&self) -> Arc<State> {
+        self.current.load_full()
+    }
+
+    /// Waits for the requests in flight, then keeps new ones out until the
+    /// guard drops.
+    pub(crate) async fn exclusive(&self) -> tokio::sync::RwLockWriteGuard<'_, ()> {
+        self.gate.write().await
+    }
+
+    /// Builds the in-memory state again from the store and puts it in
+    /// place. The caller holds [`Lifecycle::exclusive`].
+    pub(crate) async fn reload(&self) -> Result<(), Error> {
+        let state = load_state(self.services.clone(), self.config.clone()).await?;
+        self.current.store(Arc::new(state));
+        Ok(())
+    }
 }
 
 impl std::fmt::Debug for Api {
@@ -100,67 +135,89 @@ impl Api {
     /// token hashes, cluster identity) from the store; creates the cluster
     /// identity and stores `config.security_bootstrap` at first start.
     pub async fn open(services: Services, config: ApiConfig) -> Result<Api, Error> {
-        let barrier = services.barrier;
-        let cluster = match barrier.get(CLUSTER_PATH).await? {
-            Some(bytes) => record(CLUSTER_PATH, &bytes)?,
-            None => {
-                let id = uuid::Uuid::new_v4();
-                let info = ClusterInfo {
-                    name: format!("keyward-cluster-{}", &id.simple().to_string()[..8]),
-                    id: id.to_string(),
-                };
-                let bytes = serde_json::to_vec(&info).map_err(|e| Error::Record {
-                    path: CLUSTER_PATH.into(),
-                    reason: e.to_string(),
-                })?;
-                barrier.put(CLUSTER_PATH, &bytes).await?;
-                info
-            }
-        };
-        let security = Security::open(
-            &barrier,
-            config.security.clone(),
-            config.security_bootstrap.clone(),
-        )
-        .await?;
-        let ttl = Duration::from_secs(config.security.cache.ttl_minutes.saturating_mul(60));
-        let tokens =
-            Arc::new(
-                TokenStore::open(barrier.clone())
-                    .await
-                    .map_err(|e| Error::Record {
-                        path: "auth/token/".into(),
-                        reason: e.to_string(),
-                    })?,
-            );
-        let auth = Authenticator::new(ttl, tokens);
-        auth.failures
-            .configure(&security.current().config.dynamic.auth_failure_listeners);
-        let policies = Policies::open(barrier.clone(), services.clock.now()).await?;
-        let mounts = Mounts::open(barrier.clone(), services.clock.clone()).await?;
-        let state = State {
-            barrier,
-            clock: services.clock,
-            config,
-            auth,
-            security,
-            cluster,
-            mounts,
-            policies,
-            tls: services.tls,
+        let state = load_state(services.clone(), config.clone()).await?;
+        let config = ApiConfig {
+            security_bootstrap: None,
+            ..config
         };
         Ok(Api {
-            state: Arc::new(state),
+            life: Arc::new(Lifecycle {
+                current: ArcSwap::from_pointee(state),
+                services,
+                config,
+                gate: tokio::sync::RwLock::new(()),
+            }),
             router: Arc::new(Router::new(table())?),
         })
     }
 
+    fn state(&self) -> Arc<State> {
+        self.life.state()
+    }
+}
+
+/// Loads what the API keeps in memory from the store (creating the cluster
+/// identity and storing `config.security_bootstrap` at first start).
+async fn load_state(services: Services, config: ApiConfig) -> Result<State, Error> {
+    let barrier = services.barrier;
+
+    let cluster = match barrier.get(CLUSTER_PATH).await? {
+        Some(bytes) => record(CLUSTER_PATH, &bytes)?,
+        None => {
+            let id = uuid::Uuid::new_v4();
+            let info = ClusterInfo {
+                name: format!("keyward-cluster-{}", &id.simple().to_string()[..8]),
+                id: id.to_string(),
+            };
+            let bytes = serde_json::to_vec(&info).map_err(|e| Error::Record {
+                path: CLUSTER_PATH.into(),
+                reason: e.to_string(),
+            })?;
+            barrier.put(CLUSTER_PATH, &bytes).await?;
+            info
+        }
+    };
+    let security = Security::open(
+        &barrier,
+        config.security.clone(),
+        config.security_bootstrap.clone(),
+    )
+    .await?;
+    let ttl = Duration::from_secs(config.security.cache.ttl_minutes.saturating_mul(60));
+    let tokens = Arc::new(
+        TokenStore::open(barrier.clone())
+            .await
+            .map_err(|e| Error::Record {
+                path: "auth/token/".into(),
+                reason: e.to_string(),
+            })?,
+    );
+    let auth = Authenticator::new(ttl, tokens);
+    auth.failures
+        .configure(&security.current().config.dynamic.auth_failure_listeners);
+    let policies = Policies::open(barrier.clone(), services.clock.now()).await?;
+    let mounts = Mounts::open(barrier.clone(), services.clock.clone()).await?;
+    let state = State {
+        barrier,
+        clock: services.clock,
+        config,
+        auth,
+        security,
+        cluster,
+        mounts,
+        policies,
+        tls: services.tls,
+    };
+    Ok(state)
+}
+
+impl Api {
     /// Makes `token` the root token (only its SHA-256 is stored).
     pub async fn set_root_token(&self, token: &SecretString) -> Result<(), Error> {
-        self.state
+        self.state()
             .auth
             .tokens
-            .put_root(token, self.state.clock.now())
+            .put_root(token, self.state().clock.now())
             .await
             .map_err(|e| Error::Record {
                 path: "auth/token/".into(),
@@ -180,9 +237,9 @@ impl Api {
         reserved: bool,
     ) -> Result<(), Error> {
         let name = UserName::new(name)?;
-        let security = &self.state.security;
+        let security = &self.state().security;
         let _guard = security.write_lock.lock().await;
-        let state = self.state.clone();
+        let state = self.state();
         let hash = tokio::task::spawn_blocking(move || state.security.hash_password(&password))
             .await
             .map_err(|e| rbac_model::Error::Hashing(e.to_string()))??;
@@ -195,18 +252,18 @@ impl Api {
         user.hash = hash;
         user.backend_roles = backend_roles;
         user.reserved = reserved;
-        security.commit(&self.state.barrier, config).await?;
-        self.state.auth.flush_cache();
+        security.commit(&self.state().barrier, config).await?;
+        self.state().auth.flush_cache();
         Ok(())
     }
 
     /// Mounts the transit engine at `path` unless something is mounted
     /// there (dev mode's `transit/`).
     pub async fn ensure_transit_mount(&self, path: &str, description: &str) -> Result<(), Error> {
-        if self.state.mounts.get(path).is_some() {
+        if self.state().mounts.get(path).is_some() {
             return Ok(());
         }
-        self.state
+        self.state()
             .mounts
             .mount(path, Some("transit"), description)
             .await
@@ -222,7 +279,7 @@ impl Api {
     /// the number of keys rotated; failures are logged.
     pub async fn rotate_due_keys(&self, now: keyring_core::Timestamp) -> usize {
         let mut rotated = 0;
-        for (mount, outcome) in self.state.mounts.rotate_due(now).await {
+        for (mount, outcome) in self.state().mounts.rotate_due(now).await {
             match outcome {
                 Ok(report) => {
                     for (name, version) in &report.rotated {
@@ -265,7 +322,7 @@ impl Api {
         let small = !chunked && announced.unwrap_or(0) <= EARLY_READ_LIMIT;
         let (mut response, family) = if small {
             let (parts, body) = req.into_parts();
-            match read_limited(body, self.state.config.max_body_bytes).await {
+            match read_limited(body, self.state().config.max_body_bytes).await {
                 Ok(bytes) => {
                     let req = Request::from_parts(parts, http_body_util::Full::new(bytes));
                     self.dispatch(req, conn).await
@@ -317,7 +374,8 @@ impl Api {
             }
         }
         let method = parts.method.clone();
-        let state = &self.state;
+        let shared = Some(self.life.gate.read().await);
+        let state = &self.state();
         let mut found = match self.router.find(&method, &path) {
             Match::Route { route, .. } if route.feature.is_some_and(|f| !self.feature_on(f)) => {
                 Match::NotFound {
@@ -500,7 +558,7 @@ impl Api {
             Err(refusal) => return (family::refuse(family, refusal), family),
         };
         let ctx = Ctx {
-            state: self.state.clone(),
+            state: self.state(),
             method: parts.method,
             uri: parts.uri,
             headers: parts.headers,
@@ -511,7 +569,12 @@ impl Api {
             request_id: uuid::Uuid::new_v4().to_string(),
             mount,
             spent_token,
+            life: self.life.clone(),
         };
+        // A restore waits for every other request; its own must not count.
+        if route.exclusive {
+            drop(shared);
+        }
         let mut response = (route.handler)(ctx).await;
         if route.deprecated {
             add_deprecation_warning(&mut response);
@@ -538,7 +601,10 @@ impl Api {
         mount: Option<&Mount>,
     ) -> Result<(), Refusal> {
         use rbac_model::acl::Operation;
-        let acl = self.state.policies.acl_for(&snapshot.vault_policies(p, ip));
+        let acl = self
+            .state()
+            .policies
+            .acl_for(&snapshot.vault_policies(p, ip));
         if acl.is_root() {
             return Ok(());
         }
@@ -596,14 +662,21 @@ impl Api {
                     None => true,
                 }
             }
-            Some(Existence::Policy) => param("name").is_some_and(|n| self.state.policies.exists(n)),
+            Some(Existence::Policy) => {
+                param("name").is_some_and(|n| self.state().policies.exists(n))
+            }
             _ => true,
         }
     }
 
     fn feature_on(&self, feature: Feature) -> bool {
         match feature {
-            Feature::NodesDn => self.state.security.settings.nodes_dn_dynamic_config_enabled,
+            Feature::NodesDn => {
+                self.state()
+                    .security
+                    .settings
+                    .nodes_dn_dynamic_config_enabled
+            }
         }
     }
 
@@ -617,7 +690,7 @@ impl Api {
         method: &Method,
         conn: &ConnInfo,
     ) -> Result<(), Refusal> {
-        let security = &self.state.security;
+        let security = &self.state().security;
         match route.permission {
             Permission::Open | Permission::Authenticated => Ok(()),
             // Decided in `dispatch` by `vault_acl`, before routing, as Vault does.

@@ -119,6 +119,9 @@ pub(crate) struct Route {
     pub(crate) existence: Existence,
     /// Vault: the path is root-protected (the ACL rule must grant `sudo`).
     pub(crate) sudo: bool,
+    /// The handler waits for every other request and replaces the state
+    /// (a snapshot restore), so its request does not hold the shared gate.
+    pub(crate) exclusive: bool,
     pub(crate) handler: Handler,
 }
 
@@ -492,6 +495,25 @@ fn policy_and_token_routes(t: &mut Table) {
         handler(tok::accessors),
     );
     t.with_sudo();
+    t.add(
+        vault,
+        GET,
+        "/v1/sys/storage/raft/snapshot",
+        acl,
+        "Download a snapshot of the whole store (sealed, with its keystore, SHA-256 checked)",
+        handler(handlers::sys_snapshot::take),
+    );
+    t.with_sudo();
+    t.add(
+        vault,
+        WRITE,
+        "/v1/sys/storage/raft/snapshot",
+        acl,
+        "Restore a snapshot of this data store into the running server",
+        handler(handlers::sys_snapshot::restore),
+    );
+    t.with_sudo();
+    t.with_exclusive();
     t.add(vault, WRITE, "/v1/auth/userpass/login/{username}", Permission::Open, "Log in as an internal user: a token with the policies named like the user's security roles", handler(tok::userpass_login));
 }
 
@@ -701,6 +723,7 @@ impl Table {
             feature: None,
             existence: Existence::None,
             sudo: false,
+            exclusive: false,
             handler,
         });
         self.last = 1;
@@ -819,6 +842,14 @@ impl Table {
         let n = self.routes.len();
         for r in &mut self.routes[n - self.last..] {
             r.sudo = true;
+        }
+    }
+
+    /// The routes just added replace the state (see [`Route::exclusive`]).
+    pub(crate) fn with_exclusive(&mut self) {
+        let n = self.routes.len();
+        for r in &mut self.routes[n - self.last..] {
+            r.exclusive = true;
         }
     }
 

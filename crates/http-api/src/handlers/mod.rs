@@ -9,4 +9,5 @@ pub(crate) mod security;
 pub(crate) mod sys_capabilities;
 pub(crate) mod sys_mounts;
 pub(crate) mod sys_policies;
+pub(crate) mod sys_snapshot;
 pub(crate) mod transit;

@@ -103,6 +103,66 @@ impl Barrier {
         Ok(hashes)
     }
 
+    /// A snapshot of the whole store (one read transaction) with the
+    /// keystore file that opens it. Not available on an ephemeral barrier.
+    pub async fn snapshot(&self, now: crate::Timestamp) -> Result<Vec<u8>, Error> {
+        let keystore = self
+            .keystore
+            .as_ref()
+            .ok_or_else(|| Error::Snapshot("this store keeps its data key nowhere".into()))?;
+        crate::Snapshot::take(self.store.as_ref(), keystore.file(), now).await
+    }
+
+    /// Replaces everything in the store by a snapshot's entries, in one
+    /// atomic write, while the store stays open. Only a snapshot sealed with
+    /// this barrier's own data key (taken from this data store or a copy of
+    /// it) is accepted: its values open here unchanged, and the keystore
+    /// file stays as it is. A snapshot from another data store is refused
+    /// with nothing written; it restores into a stopped data dir instead.
+    /// Returns the number of entries restored.
+    pub async fn restore(&self, snapshot: &crate::Snapshot) -> Result<usize, Error> {
+        let keystore = self
+            .keystore
+            .clone()
+            .ok_or_else(|| Error::Snapshot("this store keeps its data key nowhere".into()))?;
+        let bytes = snapshot.keystore_bytes().to_vec();
+        let theirs = tokio::task::spawn_blocking(move || keystore.unlock_copy(&bytes))
+            .await
+            .map_err(|e| Error::Storage(format!("snapshot check failed: {e}")))?
+            .map_err(|e| match e {
+                Error::Storage(_) => e,
+                other => Error::Snapshot(format!(
+                    "it was taken from another data store, and the keys cannot open it: {other}"
+                )),
+            })?;
+        let (their_key, _, _) = theirs.into_parts();
+        if !self.key.same_as(&their_key) {
+            return Err(Error::Snapshot(
+                "it was taken from another data store (another data key); restore it into a \
+                 stopped data dir with `keyward operator snapshot restore`"
+                    .into(),
+            ));
+        }
+        // Every value must open before anything is replaced.
+        for (path, value) in snapshot.entries() {
+            self.open(path, value)?;
+        }
+        let _serialised = self.rotation.lock().await;
+        let mut batch = WriteBatch::new();
+        let wanted: std::collections::HashSet<&str> =
+            snapshot.entries().iter().map(|(p, _)| p.as_str()).collect();
+        for path in self.store.list("").await? {
+            if !wanted.contains(path.as_str()) {
+                batch.delete(path);
+            }
+        }
+        for (path, value) in snapshot.entries() {
+            batch.put(path.clone(), value.clone());
+        }
+        self.store.write(batch).await?;
+        Ok(snapshot.len())
+    }
+
     fn seal(&self, path: &str, plaintext: &[u8]) -> Result<Vec<u8>, Error> {
         let sealed = self
             .key
