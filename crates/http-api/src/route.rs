@@ -300,6 +300,13 @@ pub(crate) fn table() -> Vec<Route> {
         handler(handlers::encryption::rotate));
     t.add_arango(
         GET,
+        "/_admin/server/availability",
+        Permission::Open,
+        "Readiness: 200 while the store answers and takes writes, 503 with the reason otherwise",
+        handler(handlers::health::availability),
+    );
+    t.add_arango(
+        GET,
         "/_admin/server/encryption",
         Permission::Authenticated,
         "SHA-256 of each encryption-at-rest user key now in use",

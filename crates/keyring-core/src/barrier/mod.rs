@@ -30,6 +30,8 @@ pub struct Barrier {
     keystore: Option<Keystore>,
     user_keys: Mutex<Vec<KeyHash>>,
     rotation: tokio::sync::Mutex<()>,
+    /// Why the last write failed, until a write succeeds again.
+    write_failure: Mutex<Option<String>>,
 }
 
 impl std::fmt::Debug for Barrier {
@@ -51,6 +53,7 @@ impl Barrier {
             keystore: Some(keystore),
             user_keys: Mutex::new(keys),
             rotation: tokio::sync::Mutex::new(()),
+            write_failure: Mutex::new(None),
         }
     }
 
@@ -67,6 +70,7 @@ impl Barrier {
             keystore: None,
             user_keys: Mutex::new(Vec::new()),
             rotation: tokio::sync::Mutex::new(()),
+            write_failure: Mutex::new(None),
         })
     }
 
@@ -159,7 +163,8 @@ impl Barrier {
         for (path, value) in snapshot.entries() {
             batch.put(path.clone(), value.clone());
         }
-        self.store.write(batch).await?;
+        let outcome = self.store.write(batch).await;
+        self.note(outcome)?;
         Ok(snapshot.len())
     }
 
@@ -195,12 +200,36 @@ impl Barrier {
     /// Seals and stores one value, durably.
     pub async fn put(&self, path: &str, value: &[u8]) -> Result<(), Error> {
         let sealed = self.seal(path, value)?;
-        self.store.put(path, sealed).await
+        let outcome = self.store.put(path, sealed).await;
+        self.note(outcome)
     }
 
     /// Removes one value, durably.
     pub async fn delete(&self, path: &str) -> Result<(), Error> {
-        self.store.delete(path).await
+        let outcome = self.store.delete(path).await;
+        self.note(outcome)
+    }
+
+    /// Remembers whether the store took the last write.
+    fn note(&self, outcome: Result<(), Error>) -> Result<(), Error> {
+        let mut failure = self.write_failure.lock().unwrap_or_else(|p| p.into_inner());
+        *failure = outcome.as_ref().err().map(ToString::to_string);
+        outcome
+    }
+
+    /// Why the store refused the last write (a full disk, an I/O error),
+    /// until a write succeeds again.
+    pub fn write_failure(&self) -> Option<String> {
+        self.write_failure
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Reads one path through the store to see that it answers. The value
+    /// is not opened.
+    pub async fn probe(&self, path: &str) -> Result<(), Error> {
+        self.store.get(path).await.map(drop)
     }
 
     /// Paths under `prefix` (paths are not secret; they are stored in the clear).
@@ -236,7 +265,8 @@ impl Barrier {
                 }
             }
         }
-        self.store.write(sealed).await
+        let outcome = self.store.write(sealed).await;
+        self.note(outcome)
     }
 }
 
@@ -275,5 +305,51 @@ mod tests {
         assert_eq!(all.len(), 2);
         assert_eq!(&all[1].1[..], b"b");
         assert_eq!(barrier.list("p/").await.unwrap(), vec!["p/1", "p/2"]);
+    }
+
+    /// A store that refuses writes while `full` is set, like a full disk.
+    struct FullDisk {
+        inner: crate::MemoryStore,
+        full: std::sync::atomic::AtomicBool,
+    }
+
+    impl Store for FullDisk {
+        fn get<'a>(&'a self, path: &'a str) -> crate::StoreFuture<'a, Option<Vec<u8>>> {
+            self.inner.get(path)
+        }
+        fn list<'a>(&'a self, prefix: &'a str) -> crate::StoreFuture<'a, Vec<String>> {
+            self.inner.list(prefix)
+        }
+        fn scan<'a>(&'a self, prefix: &'a str) -> crate::StoreFuture<'a, Vec<(String, Vec<u8>)>> {
+            self.inner.scan(prefix)
+        }
+        fn write(&self, batch: WriteBatch) -> crate::StoreFuture<'_, ()> {
+            if self.full.load(std::sync::atomic::Ordering::SeqCst) {
+                Box::pin(async { Err(Error::Storage("No space left on device".into())) })
+            } else {
+                self.inner.write(batch)
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_refused_write_is_reported_until_a_write_succeeds() {
+        let store = Arc::new(FullDisk {
+            inner: crate::MemoryStore::new(),
+            full: false.into(),
+        });
+        let barrier = Barrier::ephemeral(store.clone()).unwrap();
+        barrier.put("a", b"1").await.unwrap();
+        assert_eq!(barrier.write_failure(), None);
+        store.full.store(true, std::sync::atomic::Ordering::SeqCst);
+        assert!(barrier.put("b", b"2").await.is_err());
+        let why = barrier.write_failure().expect("the failure is kept");
+        assert!(why.contains("No space left"), "{why}");
+        // Reads keep working while writes fail.
+        assert_eq!(barrier.get("a").await.unwrap().unwrap().as_slice(), b"1");
+        barrier.probe("a").await.unwrap();
+        store.full.store(false, std::sync::atomic::Ordering::SeqCst);
+        barrier.delete("a").await.unwrap();
+        assert_eq!(barrier.write_failure(), None);
     }
 }
