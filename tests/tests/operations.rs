@@ -25,3 +25,36 @@ fn availability_and_health_parameters() {
     let r = anon.request("GET", "/v1/sys/health?standbyok=maybe", &[], None);
     assert_eq!((r.status, r.body.as_str()), (400, r#"{"errors":[]}"#));
 }
+
+#[test]
+fn one_request_id_in_the_envelope_the_header_and_the_json_log() {
+    let server = Server::start_with(keyward_tests::Options {
+        args: vec!["--log-format".into(), "json".into()],
+        ..Default::default()
+    });
+    let r = server
+        .root_client()
+        .request("GET", "/v1/auth/token/lookup-self", &[], None);
+    assert_eq!(r.status, 200, "{}", r.body);
+    let id = r.header("x-request-id").expect("X-Request-Id").to_string();
+    assert_eq!(r.json()["request_id"], id.as_str());
+    // The log line is written after the answer: give it a moment.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let line = loop {
+        let log = server.stderr();
+        if let Some(l) = log.lines().find(|l| l.contains(&id)) {
+            break l.to_string();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no log line with {id}:\n{log}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let entry: serde_json::Value = serde_json::from_str(&line).expect("a JSON log line");
+    let fields = &entry["fields"];
+    assert_eq!(fields["request_id"], id.as_str(), "{line}");
+    assert_eq!(fields["status"], 200, "{line}");
+    assert_eq!(fields["path"], "/v1/auth/token/lookup-self", "{line}");
+    assert!(!line.contains(&server.root_token()), "no token in the log");
+}

@@ -306,6 +306,9 @@ impl Api {
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
         let started = std::time::Instant::now();
+        // One id per request: in the log line, in `X-Request-Id`, and as
+        // `request_id` in Vault's envelope.
+        let request_id = uuid::Uuid::new_v4().to_string();
         let method = req.method().clone();
         let path = req.uri().path().to_string();
         // A small body is read before anything else: a request refused
@@ -325,7 +328,7 @@ impl Api {
             match read_limited(body, self.state().config.max_body_bytes).await {
                 Ok(bytes) => {
                     let req = Request::from_parts(parts, http_body_util::Full::new(bytes));
-                    self.dispatch(req, conn).await
+                    self.dispatch(req, conn, &request_id).await
                 }
                 Err(refusal) => {
                     let family = family::family_of_path(&path);
@@ -333,7 +336,7 @@ impl Api {
                 }
             }
         } else {
-            self.dispatch(req, conn).await
+            self.dispatch(req, conn, &request_id).await
         };
         if !small && http1 && response.status().as_u16() >= 400 {
             response.headers_mut().insert(
@@ -341,8 +344,12 @@ impl Api {
                 http::HeaderValue::from_static("close"),
             );
         }
+        if let Ok(id) = http::HeaderValue::from_str(&request_id) {
+            response.headers_mut().insert("x-request-id", id);
+        }
         tracing::info!(
             target: "keyward::request",
+            request_id = %request_id,
             %method,
             path = %path,
             status = response.status().as_u16(),
@@ -352,7 +359,12 @@ impl Api {
         response
     }
 
-    async fn dispatch<B>(&self, req: Request<B>, conn: ConnInfo) -> (Response<Body>, Family)
+    async fn dispatch<B>(
+        &self,
+        req: Request<B>,
+        conn: ConnInfo,
+        request_id: &str,
+    ) -> (Response<Body>, Family)
     where
         B: http_body::Body<Data = Bytes> + Send,
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
@@ -566,7 +578,7 @@ impl Api {
             body,
             principal,
             conn,
-            request_id: uuid::Uuid::new_v4().to_string(),
+            request_id: request_id.to_string(),
             mount,
             spent_token,
             life: self.life.clone(),
