@@ -58,3 +58,26 @@ fn one_request_id_in_the_envelope_the_header_and_the_json_log() {
     assert_eq!(fields["path"], "/v1/auth/token/lookup-self", "{line}");
     assert!(!line.contains(&server.root_token()), "no token in the log");
 }
+
+#[test]
+fn metrics_need_a_token_unless_opened_by_configuration() {
+    let server = Server::start();
+    let r = server.client().request("GET", "/v1/sys/metrics", &[], None);
+    assert_eq!(r.status, 403, "{}", r.body);
+    let open = Server::start_with(keyward_tests::Options {
+        args: vec!["--unauthenticated-metrics-access".into()],
+        ..Default::default()
+    });
+    let r = open
+        .client()
+        .request("GET", "/v1/sys/metrics?format=prometheus", &[], None);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(
+        r.body.contains("# TYPE keyward_uptime_seconds gauge"),
+        "{}",
+        r.body
+    );
+    // Opening the metrics opens nothing else.
+    let r = open.client().request("GET", "/v1/sys/mounts", &[], None);
+    assert_eq!(r.status, 403);
+}

@@ -78,6 +78,9 @@ pub(crate) struct ServerArgs {
     /// Log format: text or json.
     #[arg(long, value_name = "FORMAT")]
     pub(crate) log_format: Option<String>,
+    /// Serve `/v1/sys/metrics` without a token (for a Prometheus scraper).
+    #[arg(long)]
+    pub(crate) unauthenticated_metrics_access: bool,
 }
 
 /// Flags of `keyward securityadmin`.

@@ -189,6 +189,7 @@ pub(crate) async fn run(args: ServerArgs) -> anyhow::Result<()> {
         ApiConfig {
             security: settings.security.clone(),
             security_bootstrap: bootstrap,
+            unauthenticated_metrics: settings.unauthenticated_metrics_access,
             ..ApiConfig::default()
         },
     )

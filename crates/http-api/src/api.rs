@@ -25,10 +25,15 @@ use crate::state::{CLUSTER_PATH, ClusterInfo, State};
 use crate::vault::mounts::{Mount, Mounts};
 use crate::vault::policies::Policies;
 use arc_swap::ArcSwap;
+
+use crate::metrics::Metrics;
 use rbac_model::tokens::{TokenStore, TokenUse};
 
 /// Bodies up to this size are read before the request is routed.
 const EARLY_READ_LIMIT: u64 = 64 * 1024;
+
+/// The metrics route, open without a token when configured so.
+pub(crate) const METRICS_PATH: &str = "/v1/sys/metrics";
 
 /// What the API is built on.
 #[derive(Clone)]
@@ -53,6 +58,9 @@ pub struct ApiConfig {
     /// The security configuration stored at first start (the YAML files of
     /// `--security-config`, or dev mode's demo set); none: empty.
     pub security_bootstrap: Option<SecurityConfig>,
+    /// `/v1/sys/metrics` answers without a token (Vault's listener option
+    /// `unauthenticated_metrics_access`).
+    pub unauthenticated_metrics: bool,
 }
 
 impl Default for ApiConfig {
@@ -62,6 +70,7 @@ impl Default for ApiConfig {
             version: env!("CARGO_PKG_VERSION").to_string(),
             security: SecuritySettings::default(),
             security_bootstrap: None,
+            unauthenticated_metrics: false,
         }
     }
 }
@@ -94,6 +103,8 @@ pub(crate) struct Lifecycle {
     /// Requests hold it shared while they run; a restore holds it alone, so
     /// no request sees a half-restored store or writes into one.
     gate: tokio::sync::RwLock<()>,
+    /// Counters and histograms; a restore keeps them.
+    pub(crate) metrics: Metrics,
 }
 
 impl Lifecycle {
@@ -146,6 +157,7 @@ impl Api {
                 services,
                 config,
                 gate: tokio::sync::RwLock::new(()),
+                metrics: Metrics::default(),
             }),
             router: Arc::new(Router::new(table())?),
         })
@@ -295,6 +307,9 @@ impl Api {
                 }
             }
         }
+        self.life
+            .metrics
+            .rotations("transit_key_auto", rotated as u64);
         rotated
     }
 
@@ -344,6 +359,11 @@ impl Api {
                 http::HeaderValue::from_static("close"),
             );
         }
+        self.life.metrics.request(
+            family.label(),
+            response.status().as_u16(),
+            started.elapsed().as_secs_f64(),
+        );
         if let Ok(id) = http::HeaderValue::from_str(&request_id) {
             response.headers_mut().insert("x-request-id", id);
         }
@@ -440,7 +460,10 @@ impl Api {
         let snapshot = state.security.current();
         let allowlist_on = snapshot.config.allowlist.enabled;
         let needs_auth = match route {
-            Some(r) => r.permission != Permission::Open,
+            Some(r) => {
+                r.permission != Permission::Open
+                    && !(state.config.unauthenticated_metrics && r.path == METRICS_PATH)
+            }
             None => allowlist_on || family == Family::Vault,
         };
         let ip = conn.remote_addr.map(|a| a.ip());
@@ -449,19 +472,36 @@ impl Api {
             .as_deref()
             .filter(|dn| state.security.admin_dns.is_admin(dn));
         let principal = match admin_cert {
-            Some(dn) => Some(Principal::admin_certificate(dn)),
+            Some(dn) => {
+                self.life.metrics.auth("certificate", "success");
+                Some(Principal::admin_certificate(dn))
+            }
             None if needs_auth => {
                 let creds = Credentials::from_headers(&parts.headers);
-                match state
+                let method = match creds {
+                    Credentials::Token(_) => "token",
+                    Credentials::Basic { .. } => "basic",
+                    Credentials::None => "none",
+                    Credentials::Malformed => "malformed",
+                };
+                let outcome = state
                     .auth
                     .authenticate(creds, &snapshot.config, ip, generation, state.clock.now())
-                    .await
-                {
-                    AuthOutcome::Principal(p) => Some(p),
+                    .await;
+                let metrics = &self.life.metrics;
+                match outcome {
+                    AuthOutcome::Principal(p) => {
+                        metrics.auth(method, "success");
+                        Some(p)
+                    }
                     AuthOutcome::Blocked => {
+                        metrics.auth(method, "blocked");
                         return (family::refuse(family, Refusal::Blocked), family);
                     }
                     AuthOutcome::Anonymous | AuthOutcome::Failed => {
+                        if method != "none" {
+                            metrics.auth(method, "failure");
+                        }
                         return (family::refuse(family, Refusal::Unauthenticated), family);
                     }
                 }
@@ -569,6 +609,12 @@ impl Api {
             Ok(b) => b,
             Err(refusal) => return (family::refuse(family, refusal), family),
         };
+        let observed_key = mount.clone().zip(
+            params
+                .iter()
+                .find(|(k, _)| k == "name")
+                .map(|(_, v)| v.clone()),
+        );
         let ctx = Ctx {
             state: self.state(),
             method: parts.method,
@@ -588,6 +634,9 @@ impl Api {
             drop(shared);
         }
         let mut response = (route.handler)(ctx).await;
+        if response.status().is_success() {
+            self.observe_success(route, &method, observed_key).await;
+        }
         if route.deprecated {
             add_deprecation_warning(&mut response);
         }
@@ -595,6 +644,32 @@ impl Api {
             *response.body_mut() = Body::default();
         }
         (response, family)
+    }
+
+    /// Counts what a successful request did: a transit operation (by the
+    /// key's type, read from the engine's in-memory cache, where the
+    /// handler just put it) or a rotation.
+    async fn observe_success(
+        &self,
+        route: &crate::route::Route,
+        method: &Method,
+        key: Option<(Arc<Mount>, String)>,
+    ) {
+        let metrics = &self.life.metrics;
+        if let Some(op) = route.path.strip_prefix("/v1/{mount}/") {
+            let operation = op.split('/').next().unwrap_or(op);
+            if op.ends_with("/rotate") {
+                metrics.rotations("transit_key", 1);
+            }
+            if let Some((mount, name)) = key
+                && let Some(name) = transit_crypto::KeyName::parse(&name)
+                && let Ok(Some(policy)) = mount.transit.get(&name).await
+            {
+                metrics.transit(operation, policy.key_type().as_str());
+            }
+        } else if route.path.ends_with("/_admin/server/encryption") && method == Method::POST {
+            metrics.rotations("encryption_at_rest", 1);
+        }
     }
 
     /// Vault's ACL check of one request: the path after `/v1/`, and the

@@ -25,6 +25,18 @@ pub enum Family {
     Atlassian,
 }
 
+impl Family {
+    /// The family's name in metrics and logs.
+    pub(crate) fn label(self) -> &'static str {
+        match self {
+            Family::Vault => "vault",
+            Family::OpenSearch => "opensearch",
+            Family::Arango => "arango",
+            Family::Atlassian => "atlassian",
+        }
+    }
+}
+
 /// What a caller must hold to use a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Permission {
@@ -502,6 +514,14 @@ fn policy_and_token_routes(t: &mut Table) {
         handler(tok::accessors),
     );
     t.with_sudo();
+    t.add(
+        vault,
+        GET,
+        "/v1/sys/metrics",
+        acl,
+        "Metrics in Vault's JSON form, or Prometheus text with ?format=prometheus",
+        handler(handlers::sys_metrics::read),
+    );
     t.add(
         vault,
         GET,

@@ -32,6 +32,20 @@ pub struct Barrier {
     rotation: tokio::sync::Mutex<()>,
     /// Why the last write failed, until a write succeeds again.
     write_failure: Mutex<Option<String>>,
+    stats: Mutex<WriteStats>,
+}
+
+/// How the store's writes went since the barrier opened.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct WriteStats {
+    /// Writes the store took (each a durable commit).
+    pub writes: u64,
+    /// Writes the store refused.
+    pub failures: u64,
+    /// Time spent in writes, in seconds (taken and refused).
+    pub seconds_total: f64,
+    /// The longest write, in seconds.
+    pub seconds_max: f64,
 }
 
 impl std::fmt::Debug for Barrier {
@@ -54,6 +68,7 @@ impl Barrier {
             user_keys: Mutex::new(keys),
             rotation: tokio::sync::Mutex::new(()),
             write_failure: Mutex::new(None),
+            stats: Mutex::new(WriteStats::default()),
         }
     }
 
@@ -71,6 +86,7 @@ impl Barrier {
             user_keys: Mutex::new(Vec::new()),
             rotation: tokio::sync::Mutex::new(()),
             write_failure: Mutex::new(None),
+            stats: Mutex::new(WriteStats::default()),
         })
     }
 
@@ -163,8 +179,9 @@ impl Barrier {
         for (path, value) in snapshot.entries() {
             batch.put(path.clone(), value.clone());
         }
+        let started = std::time::Instant::now();
         let outcome = self.store.write(batch).await;
-        self.note(outcome)?;
+        self.note(started, outcome)?;
         Ok(snapshot.len())
     }
 
@@ -200,18 +217,36 @@ impl Barrier {
     /// Seals and stores one value, durably.
     pub async fn put(&self, path: &str, value: &[u8]) -> Result<(), Error> {
         let sealed = self.seal(path, value)?;
+        let started = std::time::Instant::now();
         let outcome = self.store.put(path, sealed).await;
-        self.note(outcome)
+        self.note(started, outcome)
     }
 
     /// Removes one value, durably.
     pub async fn delete(&self, path: &str) -> Result<(), Error> {
+        let started = std::time::Instant::now();
         let outcome = self.store.delete(path).await;
-        self.note(outcome)
+        self.note(started, outcome)
     }
 
-    /// Remembers whether the store took the last write.
-    fn note(&self, outcome: Result<(), Error>) -> Result<(), Error> {
+    /// How the store's writes went since the barrier opened.
+    pub fn write_stats(&self) -> WriteStats {
+        *self.stats.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Remembers how long the write took and whether the store took it.
+    fn note(&self, started: std::time::Instant, outcome: Result<(), Error>) -> Result<(), Error> {
+        let took = started.elapsed().as_secs_f64();
+        {
+            let mut stats = self.stats.lock().unwrap_or_else(|p| p.into_inner());
+            if outcome.is_ok() {
+                stats.writes += 1;
+            } else {
+                stats.failures += 1;
+            }
+            stats.seconds_total += took;
+            stats.seconds_max = stats.seconds_max.max(took);
+        }
         let mut failure = self.write_failure.lock().unwrap_or_else(|p| p.into_inner());
         *failure = outcome.as_ref().err().map(ToString::to_string);
         outcome
@@ -265,8 +300,9 @@ impl Barrier {
                 }
             }
         }
+        let started = std::time::Instant::now();
         let outcome = self.store.write(sealed).await;
-        self.note(outcome)
+        self.note(started, outcome)
     }
 }
 
@@ -351,5 +387,8 @@ mod tests {
         store.full.store(false, std::sync::atomic::Ordering::SeqCst);
         barrier.delete("a").await.unwrap();
         assert_eq!(barrier.write_failure(), None);
+        let stats = barrier.write_stats();
+        assert_eq!((stats.writes, stats.failures), (2, 1));
+        assert!(stats.seconds_total >= stats.seconds_max && stats.seconds_max > 0.0);
     }
 }
