@@ -81,3 +81,50 @@ fn metrics_need_a_token_unless_opened_by_configuration() {
     let r = open.client().request("GET", "/v1/sys/mounts", &[], None);
     assert_eq!(r.status, 403);
 }
+
+#[test]
+fn config_check_validates_without_starting() {
+    let server = Server::start();
+    let tls = server.data_dir.join("tls");
+    let tmp = tempfile::tempdir().unwrap();
+    let check = |toml: &str| {
+        let file = tmp.path().join("keyward.toml");
+        std::fs::write(&file, toml).unwrap();
+        let out = std::process::Command::new(keyward_tests::binary())
+            .args(["config", "check", file.to_str().unwrap()])
+            .output()
+            .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.success(), text)
+    };
+    let good = format!(
+        "data_dir = {:?}\nlisten = \"127.0.0.1:1\"\ntls_cert = {:?}\ntls_key = {:?}\ntls_client_ca = {:?}\nencryption_keyfolder = {:?}\n",
+        tmp.path().join("data"),
+        tls.join("server.pem"),
+        tls.join("server-key.pem"),
+        tls.join("ca.pem"),
+        server.data_dir.join("keyfolder"),
+    );
+    let (ok, text) = check(&good);
+    assert!(ok, "{text}");
+    assert!(text.contains("private key matches"), "{text}");
+    assert!(text.contains("1 key(s)"), "{text}");
+    assert!(text.contains("new (created at first start)"), "{text}");
+    assert!(!tmp.path().join("data").exists(), "a check writes nothing");
+
+    let (ok, text) = check(&format!("{good}colour = \"blue\"\n"));
+    assert!(!ok);
+    assert!(text.contains("unknown field `colour`"), "{text}");
+
+    let mismatched = good.replace("server-key.pem", "admin-key.pem");
+    let (ok, text) = check(&mismatched);
+    assert!(!ok);
+    assert!(text.contains("TLS files"), "{text}");
+
+    let (ok, text) = check(&good.replace("\"127.0.0.1:1\"", "\"nowhere\""));
+    assert!(!ok, "{text}");
+}
