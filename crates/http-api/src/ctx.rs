@@ -37,6 +37,9 @@ pub(crate) struct Ctx {
     /// The caller's token when this request spent its last use: revoked
     /// already, but this request may still see it, as in Vault.
     pub(crate) spent_token: Option<Arc<rbac_model::tokens::TokenEntry>>,
+    /// The API's state holder, for the one handler that replaces the state
+    /// (a snapshot restore).
+    pub(crate) life: Arc<crate::api::Lifecycle>,
 }
 
 impl Ctx {

@@ -7,6 +7,8 @@ pub(crate) mod encryption;
 pub(crate) mod health;
 pub(crate) mod security;
 pub(crate) mod sys_capabilities;
+pub(crate) mod sys_metrics;
 pub(crate) mod sys_mounts;
 pub(crate) mod sys_policies;
+pub(crate) mod sys_snapshot;
 pub(crate) mod transit;

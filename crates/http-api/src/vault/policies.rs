@@ -119,6 +119,14 @@ impl Policies {
     }
 
     /// Every policy name, `root` included, sorted.
+    /// Policy sets whose compiled ACL is cached now.
+    pub(crate) fn compiled_len(&self) -> usize {
+        self.compiled
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .len()
+    }
+
     pub(crate) fn names(&self) -> Vec<String> {
         let mut names: Vec<String> = self.map.load().keys().cloned().collect();
         names.push("root".into());
