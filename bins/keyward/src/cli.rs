@@ -63,6 +63,29 @@ pub(crate) struct ServerArgs {
     /// PEM CA certificates for client certificates.
     #[arg(long, value_name = "FILE")]
     pub(crate) tls_client_ca: Option<PathBuf>,
+    /// Whether clients are asked for a certificate from --tls-client-ca:
+    /// `optional` (the default with a CA: asked, not required), `required`
+    /// (no certificate, no handshake) or `none`.
+    #[arg(long, value_name = "MODE")]
+    pub(crate) tls_client_auth: Option<String>,
+    /// Serve another certificate to clients that ask for NAME (SNI): FILE
+    /// holds that name's chain and key. Repeatable.
+    #[arg(long = "tls-sni", value_name = "NAME=FILE")]
+    pub(crate) tls_sni: Vec<String>,
+    /// Address of the transport (node-to-node) listener: mutual TLS, peers
+    /// admitted only when their certificate's DN is in nodes_dn.
+    #[arg(long, value_name = "ADDR")]
+    pub(crate) cluster_listen: Option<SocketAddr>,
+    /// PEM certificate chain of the transport listener (default: --tls-cert).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) cluster_tls_cert: Option<PathBuf>,
+    /// PEM private key of the transport listener (default: --tls-key).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) cluster_tls_key: Option<PathBuf>,
+    /// PEM CA certificates that peers' certificates must chain to (default:
+    /// --tls-client-ca; dev mode: the dev CA).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) cluster_tls_ca: Option<PathBuf>,
     /// Folder of 32-byte key files that protect the data at rest.
     #[arg(long, value_name = "DIR")]
     pub(crate) encryption_keyfolder: Option<PathBuf>,

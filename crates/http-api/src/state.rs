@@ -28,6 +28,8 @@ pub(crate) struct State {
     pub(crate) security: Security,
     pub(crate) cluster: ClusterInfo,
     pub(crate) mounts: Mounts,
-    #[allow(dead_code)] // the TLS issue serves its inventory from it
+    /// The HTTP listener's TLS (none: plain HTTP).
     pub(crate) tls: Option<Arc<ReloadableTls>>,
+    /// The transport (node-to-node) listener's TLS (none: no cluster listener).
+    pub(crate) transport_tls: Option<Arc<ReloadableTls>>,
 }

@@ -6,4 +6,5 @@ pub(crate) mod encryption;
 pub(crate) mod health;
 pub(crate) mod security;
 pub(crate) mod sys_mounts;
+pub(crate) mod tls;
 pub(crate) mod transit;
