@@ -10,6 +10,7 @@ use crate::api::ApiConfig;
 use crate::auth::Authenticator;
 use crate::security::Security;
 use crate::vault::mounts::Mounts;
+use crate::vault::policies::Policies;
 
 pub(crate) const CLUSTER_PATH: &str = "sys/cluster";
 
@@ -28,6 +29,7 @@ pub(crate) struct State {
     pub(crate) security: Security,
     pub(crate) cluster: ClusterInfo,
     pub(crate) mounts: Mounts,
+    pub(crate) policies: Policies,
     /// The HTTP listener's TLS (none: plain HTTP).
     pub(crate) tls: Option<Arc<ReloadableTls>>,
     /// The transport (node-to-node) listener's TLS (none: no cluster listener).

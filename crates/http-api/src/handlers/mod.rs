@@ -2,9 +2,12 @@
 //! values, calls the crate that owns the capability and renders the answer in
 //! its family's envelope.
 
+pub(crate) mod auth_token;
 pub(crate) mod encryption;
 pub(crate) mod health;
 pub(crate) mod security;
+pub(crate) mod sys_capabilities;
 pub(crate) mod sys_mounts;
+pub(crate) mod sys_policies;
 pub(crate) mod tls;
 pub(crate) mod transit;
