@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use rcgen::{
-    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose,
-    IsCa, Issuer, KeyPair, KeyUsagePurpose,
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
+    Issuer, KeyPair, KeyUsagePurpose,
 };
 
 /// Seconds since the epoch, now.
@@ -99,7 +99,13 @@ impl TestCa {
     /// A leaf for `subject` (in DER order: the RFC 2253 rendering is the
     /// reverse) with `sans` (IP addresses or DNS names), valid from
     /// `from` to `to` (seconds since the epoch), usable by servers and clients.
-    pub fn issue_between(&self, subject: &[(&str, &str)], sans: &[&str], from: i64, to: i64) -> Issued {
+    pub fn issue_between(
+        &self,
+        subject: &[(&str, &str)],
+        sans: &[&str],
+        from: i64,
+        to: i64,
+    ) -> Issued {
         let key = KeyPair::generate().expect("key");
         let mut params =
             CertificateParams::new(sans.iter().map(|s| s.to_string()).collect::<Vec<_>>())

@@ -23,19 +23,20 @@ pub struct TlsConn {
 /// Who the client is: a certificate chain file and its key file.
 pub type Identity<'a> = (&'a Path, &'a Path);
 
-fn config(ca: &Path, identity: Option<Identity<'_>>) -> Result<ClientConfig, String> {
+/// A client configuration trusting only the CA certificates in `ca`,
+/// presenting `identity` if any, offering HTTP/1.1 by ALPN.
+pub fn client_config(ca: &Path, identity: Option<Identity<'_>>) -> Result<ClientConfig, String> {
     let mut roots = RootCertStore::empty();
     for cert in CertificateDer::pem_file_iter(ca).map_err(|e| e.to_string())? {
         roots
             .add(cert.map_err(|e| e.to_string())?)
             .map_err(|e| e.to_string())?;
     }
-    let builder = ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .map_err(|e| e.to_string())?
-    .with_root_certificates(roots);
+    let builder =
+        ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .map_err(|e| e.to_string())?
+            .with_root_certificates(roots);
     let mut config = match identity {
         None => builder.with_no_client_auth(),
         Some((cert, key)) => {
@@ -63,9 +64,19 @@ impl TlsConn {
         ca: &Path,
         identity: Option<Identity<'_>>,
     ) -> Result<TlsConn, String> {
-        let config = config(ca, identity)?;
+        let config = Arc::new(client_config(ca, identity)?);
+        TlsConn::connect_with(addr, server_name, config)
+    }
+
+    /// As [`TlsConn::connect`], with a configuration built once (a benchmark
+    /// opening many connections).
+    pub fn connect_with(
+        addr: SocketAddr,
+        server_name: &str,
+        config: Arc<ClientConfig>,
+    ) -> Result<TlsConn, String> {
         let name = ServerName::try_from(server_name.to_string()).map_err(|e| e.to_string())?;
-        let conn = ClientConnection::new(Arc::new(config), name).map_err(|e| e.to_string())?;
+        let conn = ClientConnection::new(config, name).map_err(|e| e.to_string())?;
         let sock = TcpStream::connect(addr).map_err(|e| e.to_string())?;
         sock.set_read_timeout(Some(Duration::from_secs(60)))
             .map_err(|e| e.to_string())?;

@@ -209,8 +209,7 @@ fn every_route_needs_its_permission_and_no_more() {
 
         // A route whose permission every authenticated user holds (the
         // TLS inventory, as in ArangoDB) behaves as `authenticated`.
-        if r.permission == "authenticated"
-            || GRANTED_TO_EVERY_USER.contains(&r.permission.as_str())
+        if r.permission == "authenticated" || GRANTED_TO_EVERY_USER.contains(&r.permission.as_str())
         {
             let reply = send(&client, Some(&none), r);
             assert!(

@@ -194,7 +194,11 @@ fn arango_summary_reload_new_connections_and_an_open_keep_alive_connection() {
     let body = reply.json();
     assert_eq!(body["error"], json!(false));
     assert_eq!(body["code"], json!(200));
-    let keyfile = [std::fs::read(&s.cert).unwrap(), std::fs::read(&s.key).unwrap()].concat();
+    let keyfile = [
+        std::fs::read(&s.cert).unwrap(),
+        std::fs::read(&s.key).unwrap(),
+    ]
+    .concat();
     assert_summary(&body["result"]["keyfile"], &keyfile, &s.dir);
     assert_summary(
         &body["result"]["clientCA"],
@@ -215,7 +219,10 @@ fn arango_summary_reload_new_connections_and_an_open_keep_alive_connection() {
     let mut old = s.connect("localhost");
     let first_leaf = old.peer_leaf();
     assert_eq!(subject_of(&first_leaf), NODE_DN);
-    assert_eq!(old.request("GET", "/v1/sys/health", &[]).unwrap().status, 200);
+    assert_eq!(
+        old.request("GET", "/v1/sys/health", &[]).unwrap().status,
+        200
+    );
 
     let new = s.ca.issue(NODE, SANS);
     s.replace(&new);
@@ -228,7 +235,11 @@ fn arango_summary_reload_new_connections_and_an_open_keep_alive_connection() {
         reply.json()["result"]
     );
 
-    assert_eq!(s.served_leaf(), leaf_der(&new), "a new connection gets the new certificate");
+    assert_eq!(
+        s.served_leaf(),
+        leaf_der(&new),
+        "a new connection gets the new certificate"
+    );
     let again = old.request("GET", "/v1/sys/health", &[]).unwrap();
     assert_eq!(again.status, 200, "the open connection keeps working");
     assert_eq!(old.peer_leaf(), first_leaf);
@@ -271,7 +282,11 @@ fn a_broken_replacement_is_refused_and_the_old_certificate_still_served() {
     );
 
     assert_eq!(arango_tls(&root, "GET").json(), before, "nothing changed");
-    assert_eq!(s.served_leaf(), served, "the old certificate is still served");
+    assert_eq!(
+        s.served_leaf(),
+        served,
+        "the old certificate is still served"
+    );
 
     // SIGHUP with the same broken files: logged, nothing changes.
     s.server.hangup();
@@ -299,7 +314,10 @@ fn sighup_reloads_the_certificate() {
 #[test]
 fn sni_serves_the_certificate_of_the_name_asked_for() {
     let s = Setup::start(&[], |ca, dir| {
-        let db = ca.issue(&[("O", "keyward tests"), ("CN", "db.example.test")], &["db.example.test"]);
+        let db = ca.issue(
+            &[("O", "keyward tests"), ("CN", "db.example.test")],
+            &["db.example.test"],
+        );
         db.write_keyfile(&dir.join("db.pem"));
         vec![
             "--tls-sni".into(),
@@ -307,7 +325,10 @@ fn sni_serves_the_certificate_of_the_name_asked_for() {
         ]
     });
     let db = s.connect("db.example.test");
-    assert_eq!(subject_of(&db.peer_leaf()), "CN=db.example.test,O=keyward tests");
+    assert_eq!(
+        subject_of(&db.peer_leaf()),
+        "CN=db.example.test,O=keyward tests"
+    );
     assert_eq!(subject_of(&s.served_leaf()), NODE_DN);
 
     let body = arango_tls(&s.server.root_client(), "GET").json();
@@ -335,7 +356,12 @@ fn a_required_client_ca_refuses_a_client_without_a_certificate_at_the_handshake(
     let health = |conn: Result<TlsConn, String>| {
         conn.and_then(|mut c| c.request("GET", "/v1/sys/health", &[]))
     };
-    let none = health(TlsConn::connect(s.server.addr, "localhost", &s.ca_path, None));
+    let none = health(TlsConn::connect(
+        s.server.addr,
+        "localhost",
+        &s.ca_path,
+        None,
+    ));
     assert!(none.is_err(), "no certificate: {none:?}");
 
     let (cert, key) = s.ca.issue(&[("CN", "client")], &[]).write(&s.dir, "client");
@@ -348,14 +374,19 @@ fn a_required_client_ca_refuses_a_client_without_a_certificate_at_the_handshake(
     assert_eq!(ok.unwrap().status, 200);
 
     let stranger = TestCa::new("another CA");
-    let (cert, key) = stranger.issue(&[("CN", "client")], &[]).write(&s.dir, "stranger");
+    let (cert, key) = stranger
+        .issue(&[("CN", "client")], &[])
+        .write(&s.dir, "stranger");
     let refused = health(TlsConn::connect(
         s.server.addr,
         "localhost",
         &s.ca_path,
         Some((&cert, &key)),
     ));
-    assert!(refused.is_err(), "a certificate from another CA: {refused:?}");
+    assert!(
+        refused.is_err(),
+        "a certificate from another CA: {refused:?}"
+    );
 }
 
 #[test]
@@ -435,7 +466,11 @@ fn arango_permissions_and_errors() {
         r.json(),
         json!({"error": true, "code": 401, "errorNum": 11, "errorMessage": "not authorized to execute this request"})
     );
-    assert_eq!(call("GET", path, Some(&reader)).status, 200, "any user reads");
+    assert_eq!(
+        call("GET", path, Some(&reader)).status,
+        200,
+        "any user reads"
+    );
     let r = call("POST", path, Some(&reader));
     assert_eq!(r.status, 403);
     assert_eq!(
@@ -451,7 +486,11 @@ fn arango_permissions_and_errors() {
     let r = call("PUT", path, Some(&reader));
     assert_eq!(r.status, 403, "{}", r.body);
     assert_eq!(r.json()["errorMessage"], json!("forbidden"));
-    assert_eq!(call("DELETE", path, None).status, 401, "401 before the method");
+    assert_eq!(
+        call("DELETE", path, None).status,
+        401,
+        "401 before the method"
+    );
     let r = call("GET", "/_db/nope/_admin/server/tls", Some(&reader));
     assert_eq!(r.status, 404);
     assert_eq!(r.json()["errorNum"], json!(1228));
@@ -470,7 +509,12 @@ fn plain_http_has_an_empty_summary() {
     );
     assert_eq!(arango_tls(&root, "POST").json()["result"], json!({}));
     let info = root
-        .request("GET", "/_opendistro/_security/sslinfo?show_dn=true", &[], None)
+        .request(
+            "GET",
+            "/_opendistro/_security/sslinfo?show_dn=true",
+            &[],
+            None,
+        )
         .json();
     assert_eq!(
         info,
@@ -540,10 +584,16 @@ fn ssl_certs_reloadcerts_and_certificates() {
     let list = certs.json();
     let http = &list["http_certificates_list"][0];
     assert_eq!(http["subject_dn"], json!(NODE_DN));
-    assert_eq!(http["issuer_dn"], json!("CN=keyward test CA,O=keyward tests"));
+    assert_eq!(
+        http["issuer_dn"],
+        json!("CN=keyward test CA,O=keyward tests")
+    );
     assert_eq!(http["san"], json!("[[2, localhost], [7, 127.0.0.1]]"));
     assert_eq!(
-        list["transport_certificates_list"].as_array().unwrap().len(),
+        list["transport_certificates_list"]
+            .as_array()
+            .unwrap()
+            .len(),
         1
     );
 
@@ -588,7 +638,10 @@ fn ssl_certs_reloadcerts_and_certificates() {
         json!(format!("java.security.cert.CertificateException: {reason}"))
     );
     assert_eq!(body["error"]["type"], json!("exception"));
-    assert_eq!(body["error"]["caused_by"]["type"], json!("certificate_exception"));
+    assert_eq!(
+        body["error"]["caused_by"]["type"],
+        json!("certificate_exception")
+    );
     assert_eq!(body["error"]["caused_by"]["reason"], json!(reason));
     assert_eq!(body["status"], json!(400));
     assert_eq!(s.served_leaf(), served);
@@ -636,19 +689,33 @@ fn ssl_certs_reloadcerts_and_certificates() {
     assert_eq!(r.status, 403);
     assert_eq!(
         r.json()["message"],
-        json!("invalid uri path, please use /_plugins/_security/api/ssl/http/reload or /_plugins/_security/api/ssl/transport/reload")
+        json!(
+            "invalid uri path, please use /_plugins/_security/api/ssl/http/reload or /_plugins/_security/api/ssl/transport/reload"
+        )
     );
 
     // /certificates: CAs first, then the leaf; not_before is not_before.
     let all = admin
         .request("GET", "/_plugins/_security/api/certificates", &[], None)
         .json();
-    assert_eq!(all["_nodes"], json!({"total": 1, "successful": 1, "failed": 0}));
-    let node = all["nodes"].as_object().unwrap().values().next().unwrap().clone();
+    assert_eq!(
+        all["_nodes"],
+        json!({"total": 1, "successful": 1, "failed": 0})
+    );
+    let node = all["nodes"]
+        .as_object()
+        .unwrap()
+        .values()
+        .next()
+        .unwrap()
+        .clone();
     let http = node["certificates"]["http"].as_array().unwrap();
     assert_eq!(http.len(), 2, "{http:?}");
     assert_eq!(http[0]["has_private_key"], json!(false));
-    assert_eq!(http[0]["subject_dn"], json!("CN=keyward test CA,O=keyward tests"));
+    assert_eq!(
+        http[0]["subject_dn"],
+        json!("CN=keyward test CA,O=keyward tests")
+    );
     assert_eq!(http[1]["has_private_key"], json!(true));
     assert_eq!(http[1]["format"], json!("pem"));
     assert_eq!(http[1]["alias"], json!(null));
@@ -668,13 +735,27 @@ fn ssl_certs_reloadcerts_and_certificates() {
             None,
         )
         .json();
-    let node = only_http["nodes"].as_object().unwrap().values().next().unwrap();
+    let node = only_http["nodes"]
+        .as_object()
+        .unwrap()
+        .values()
+        .next()
+        .unwrap();
     assert_eq!(
-        node["certificates"].as_object().unwrap().keys().collect::<Vec<_>>(),
+        node["certificates"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .collect::<Vec<_>>(),
         vec!["http"]
     );
     let none = admin
-        .request("GET", "/_plugins/_security/api/certificates/nobody", &[], None)
+        .request(
+            "GET",
+            "/_plugins/_security/api/certificates/nobody",
+            &[],
+            None,
+        )
         .json();
     assert_eq!(none["_nodes"]["total"], json!(0));
 }
@@ -710,7 +791,11 @@ fn the_transport_listener_admits_only_listed_node_dns() {
 
     let admin = health(Some((&s.admin.0, &s.admin.1))).unwrap();
     assert_eq!(admin.status, 403, "the admin DN is not a node");
-    assert!(admin.body.contains("CN=admin,OU=keyward,O=keyward is not a node"));
+    assert!(
+        admin
+            .body
+            .contains("CN=admin,OU=keyward,O=keyward is not a node")
+    );
     assert!(s.server.stderr().contains("transport peer refused"));
 
     assert!(health(None).is_err(), "no certificate: no handshake");
@@ -720,7 +805,11 @@ fn the_transport_listener_admits_only_listed_node_dns() {
         "PUT",
         "/_plugins/_security/api/nodesdn/admins",
         &[("content-type", "application/json")],
-        Some(json!({"nodes_dn": ["CN=admin,OU=keyward,O=*"]}).to_string().as_bytes()),
+        Some(
+            json!({"nodes_dn": ["CN=admin,OU=keyward,O=*"]})
+                .to_string()
+                .as_bytes(),
+        ),
     );
     assert_eq!(r.status, 201, "{}", r.body);
     assert_eq!(health(Some((&s.admin.0, &s.admin.1))).unwrap().status, 200);
@@ -729,9 +818,12 @@ fn the_transport_listener_admits_only_listed_node_dns() {
 #[test]
 fn sslinfo_reports_the_client_certificate() {
     let server = Server::start();
-    let info = server
-        .admin_cert_client()
-        .request("GET", "/_opendistro/_security/sslinfo?show_dn", &[], None);
+    let info = server.admin_cert_client().request(
+        "GET",
+        "/_opendistro/_security/sslinfo?show_dn",
+        &[],
+        None,
+    );
     assert_eq!(info.status, 200, "{}", info.body);
     let v = info.json();
     assert_eq!(v["principal"], json!("CN=admin,OU=keyward,O=keyward"));
@@ -742,7 +834,10 @@ fn sslinfo_reports_the_client_certificate() {
     );
     assert_eq!(
         v["local_certificates_list"],
-        json!(["CN=localhost, OU=keyward dev, O=keyward", "CN=keyward dev CA, OU=keyward dev, O=keyward"])
+        json!([
+            "CN=localhost, OU=keyward dev, O=keyward",
+            "CN=keyward dev CA, OU=keyward dev, O=keyward"
+        ])
     );
     assert!(["TLSv1.3", "TLSv1.2"].contains(&v["ssl_protocol"].as_str().unwrap()));
     assert!(v["ssl_cipher"].as_str().unwrap().starts_with("TLS_"));
@@ -816,7 +911,12 @@ fn a_thousand_requests_on_fifty_connections_during_ten_reloads_none_fails() {
         .flat_map(|w| w.join().unwrap())
         .collect();
     let elapsed = started.elapsed();
-    assert!(failures.is_empty(), "{} failed: {:?}", failures.len(), failures);
+    assert!(
+        failures.is_empty(),
+        "{} failed: {:?}",
+        failures.len(),
+        failures
+    );
     eprintln!(
         "{} requests on {CONNECTIONS} connections, {RELOADS} reloads in {reloads_done:?}; all done in {elapsed:?}",
         CONNECTIONS * PER_CONNECTION
