@@ -1,5 +1,6 @@
 //! `cargo xtask bench tls`: what a TLS reload costs, against a release build
-//! on loopback. Bounded: about half a minute.
+//! on loopback. Bounded: a few minutes, most of it waiting for the
+//! previous run's connections to leave TIME_WAIT before the next rate run.
 //!
 //! - the rate of new connections (TCP + full TLS handshake without
 //!   resumption + one `GET /v1/sys/health`) before any reload, while the
@@ -34,9 +35,62 @@ const NODE: &[(&str, &str)] = &[("O", "keyward bench"), ("OU", "nodes"), ("CN", 
 const ADMIN: &[(&str, &str)] = &[("O", "keyward"), ("OU", "keyward"), ("CN", "admin")];
 const SANS: &[&str] = &["localhost", "127.0.0.1"];
 const THREADS: usize = 2;
-const RUN: Duration = Duration::from_secs(3);
+const RUN: Duration = Duration::from_secs(2);
+/// Runs per rate figure; the figure is their median.
+const ROUNDS: usize = 3;
 const RELOADS: usize = 50;
 const SIGHUPS: usize = 10;
+/// Reloads before the last rate measurement.
+const MANY: usize = 300;
+
+/// The median of `ROUNDS` runs of [`connection_rate`].
+fn median_rate(
+    server: &Server,
+    config: &Arc<ClientConfig>,
+    during: Option<&(dyn Fn() + Sync)>,
+) -> f64 {
+    let mut rates: Vec<f64> = (0..ROUNDS)
+        .map(|_| connection_rate(server, config, during))
+        .collect();
+    rates.sort_by(f64::total_cmp);
+    rates[ROUNDS / 2]
+}
+
+/// Sockets in TIME_WAIT on this host (Linux `/proc/net/tcp{,6}`).
+fn time_wait() -> usize {
+    ["/proc/net/tcp", "/proc/net/tcp6"]
+        .iter()
+        .filter_map(|p| std::fs::read_to_string(p).ok())
+        .map(|t| {
+            t.lines()
+                .skip(1)
+                .filter(|l| l.split_whitespace().nth(3) == Some("06"))
+                .count()
+        })
+        .sum()
+}
+
+/// Waits (up to 75 s) until the connections of the previous run have left
+/// TIME_WAIT: thousands of them fill the loopback port range and slow every
+/// `connect`, which would be charged to whatever ran in between.
+fn settle() {
+    let deadline = Instant::now() + Duration::from_secs(75);
+    while time_wait() > 500 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+/// Resident memory of `pid` (Linux `/proc`), in KiB.
+fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        })
+        .unwrap_or(0)
+}
 
 fn install(issued: &Issued, cert: &Path, key: &Path) {
     std::fs::write(cert, &issued.cert_pem).expect("write cert");
@@ -157,13 +211,31 @@ fn main() {
 
     // Warm up.
     connection_rate(&server, &config, None);
-    let before = connection_rate(&server, &config, None);
+    if std::env::var_os("TLS_BENCH_CONTROL").is_some() {
+        // The control: the same rate runs with no reload in between, to tell
+        // a drift of the machine or of the server from an effect of reloads.
+        for i in 0..6 {
+            settle();
+            let rate = median_rate(&server, &config, None);
+            println!(
+                "control run {i}: {rate:.0} connections/s, no reloads, RSS {} KiB",
+                rss_kib(server.pid())
+            );
+        }
+        return;
+    }
+    settle();
+    let before = median_rate(&server, &config, None);
+    let rss_before = rss_kib(server.pid());
 
     let tls_path = "/_db/_system/_admin/server/tls";
-    let get = timed(RELOADS, |_| {
-        let r = root.request("GET", tls_path, &[], None);
-        assert_eq!(r.status, 200, "{}", r.body);
-    });
+    let get_latency = || {
+        timed(RELOADS, |_| {
+            let r = root.request("GET", tls_path, &[], None);
+            assert_eq!(r.status, 200, "{}", r.body);
+        })
+    };
+    let get = get_latency();
     let mut post = Vec::new();
     for i in 0..RELOADS {
         install(&certs[i % 2], &cert, &key);
@@ -226,11 +298,24 @@ fn main() {
         let r = root.request("POST", tls_path, &[], None);
         assert_eq!(r.status, 200, "{}", r.body);
     };
-    let during = connection_rate(&server, &config, Some(&reload));
-    let after = connection_rate(&server, &config, None);
+    let get_after = get_latency();
+    settle();
+    let during = median_rate(&server, &config, Some(&reload));
+    let during_reloads = reload_counter.load(Ordering::Relaxed);
+    settle();
+    let after = median_rate(&server, &config, None);
+    let reloads_so_far =
+        2 * RELOADS + 2 * SIGHUPS + reload_counter.load(Ordering::Relaxed) as usize;
+    // Many more reloads: does anything grow with them?
+    for _ in 0..MANY {
+        reload();
+    }
+    settle();
+    let after_many = median_rate(&server, &config, None);
+    let rss_after = rss_kib(server.pid());
 
     println!(
-        "New connections (TCP + full TLS 1.3 handshake, ECDSA P-256, no resumption + one GET /v1/sys/health), {THREADS} client threads, {}s each:",
+        "New connections (TCP + full TLS 1.3 handshake, ECDSA P-256, no resumption + one GET /v1/sys/health), {THREADS} client threads; each figure the median of {ROUNDS} runs of {}s:",
         RUN.as_secs()
     );
     println!();
@@ -239,11 +324,17 @@ fn main() {
     println!("| before any reload | {before:.0} |");
     println!(
         "| while reloading every 100 ms ({} reloads) | {during:.0} |",
-        reload_counter.load(Ordering::Relaxed)
+        during_reloads
     );
+    println!("| after {reloads_so_far} reloads | {after:.0} |");
     println!(
-        "| after {} reloads | {after:.0} |",
-        2 * RELOADS + SIGHUPS * 2
+        "| after {} reloads | {after_many:.0} |",
+        reloads_so_far + MANY
+    );
+    println!();
+    println!(
+        "Server resident memory: {rss_before} KiB before any reload, {rss_after} KiB after {} reloads.",
+        reloads_so_far + MANY
     );
     println!();
     println!("Latency, {RELOADS} runs each ({SIGHUPS} for SIGHUP):");
@@ -251,9 +342,10 @@ fn main() {
     println!("| what | median | p90 | max |");
     println!("|---|---:|---:|---:|");
     row(
-        "`GET /_admin/server/tls` (the request alone, keep-alive)",
+        "`GET /_admin/server/tls` (the request alone, keep-alive), before the reloads",
         &get,
     );
+    row("`GET /_admin/server/tls`, after the reloads", &get_after);
     row("`POST /_admin/server/tls` (reload)", &post);
     row(
         "`PUT P/ssl/http/reloadcerts` (reload with the plugin's checks)",
