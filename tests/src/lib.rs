@@ -457,6 +457,14 @@ impl Client {
         }
     }
 
+    /// The same client, sending `token` as `X-Vault-Token`.
+    pub fn with_token(&self, token: &str) -> Client {
+        Client {
+            token: Some(token.to_string()),
+            ..self.clone()
+        }
+    }
+
     /// Sends one request. `headers` are added as given; `body` is sent as is.
     pub fn request(
         &self,

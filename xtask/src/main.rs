@@ -242,7 +242,15 @@ fn bench(what: &[String]) -> anyhow::Result<()> {
         Some("authz") => {
             step("criterion: authorization decisions and recompile");
             let mut c = cargo();
-            c.args(["bench", "-p", "rbac-model", "--bench", "authz"]);
+            c.args([
+                "bench",
+                "-p",
+                "rbac-model",
+                "--bench",
+                "authz",
+                "--bench",
+                "vault_acl",
+            ]);
             run(c)?;
             step("HTTPS: cached Basic login against a token (release build)");
             let mut c = cargo();

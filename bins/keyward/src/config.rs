@@ -35,6 +35,7 @@ pub(crate) struct FileConfig {
     pub(crate) audit_log: Option<PathBuf>,
     pub(crate) security_config: Option<PathBuf>,
     pub(crate) log_format: Option<String>,
+    pub(crate) unauthenticated_metrics_access: Option<bool>,
     /// The `plugins.security.*` settings, without the prefix.
     pub(crate) security: Option<toml::Table>,
 }
@@ -70,6 +71,7 @@ pub(crate) struct Settings {
     pub(crate) audit_log: Option<PathBuf>,
     pub(crate) security_config: Option<PathBuf>,
     pub(crate) log_format: LogFormat,
+    pub(crate) unauthenticated_metrics_access: bool,
     pub(crate) security: SecuritySettings,
 }
 
@@ -249,6 +251,8 @@ impl Settings {
             audit_log: args.audit_log.or(file.audit_log),
             security_config: args.security_config.or(file.security_config),
             log_format,
+            unauthenticated_metrics_access: args.unauthenticated_metrics_access
+                || file.unauthenticated_metrics_access.unwrap_or(false),
             security,
         };
         settings.check()?;

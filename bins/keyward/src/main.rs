@@ -4,10 +4,14 @@
 #![forbid(unsafe_code)]
 
 mod cli;
+mod client;
 mod cluster;
 mod config;
+mod config_check;
 mod dev;
 mod listener;
+mod operator;
+mod reference;
 mod securityadmin;
 mod server;
 
@@ -48,6 +52,45 @@ fn main() -> std::process::ExitCode {
                 std::process::ExitCode::FAILURE
             }
         },
+        cli::Command::Config(cli::ConfigCommand::Check { file }) => {
+            match config_check::check(&file) {
+                Ok(()) => std::process::ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("keyward config check: {e:#}");
+                    std::process::ExitCode::FAILURE
+                }
+            }
+        }
+        cli::Command::Config(cli::ConfigCommand::Reference { write }) => match write {
+            None => {
+                print!("{}", reference::flags_table());
+                std::process::ExitCode::SUCCESS
+            }
+            Some(path) => {
+                let updated = std::fs::read_to_string(&path)
+                    .ok()
+                    .and_then(|text| reference::splice(&text));
+                match updated.map(|text| std::fs::write(&path, text)) {
+                    Some(Ok(())) => std::process::ExitCode::SUCCESS,
+                    _ => {
+                        eprintln!(
+                            "keyward config reference: cannot update {} (are the markers there?)",
+                            path.display()
+                        );
+                        std::process::ExitCode::FAILURE
+                    }
+                }
+            }
+        },
+        cli::Command::Operator(cli::OperatorCommand::Snapshot(cmd)) => {
+            match operator::snapshot(&cmd) {
+                Ok(()) => std::process::ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("keyward operator snapshot: {e:#}");
+                    std::process::ExitCode::FAILURE
+                }
+            }
+        }
         cli::Command::Openapi => {
             print!("{}", http_api::openapi::document_text());
             std::process::ExitCode::SUCCESS

@@ -4,7 +4,7 @@
 //! the plugin's securityadmin.sh does.
 
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use rbac_model::{ConfigType, SecurityConfig};
@@ -15,10 +15,6 @@ struct Client {
     agent: ureq::Agent,
     url: String,
     token: Option<String>,
-}
-
-fn read(path: &Path) -> anyhow::Result<Vec<u8>> {
-    std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
 }
 
 impl Client {
@@ -38,37 +34,14 @@ impl Client {
                 pick(&args.key, "admin-key.pem"),
             )
         };
-        let mut tls = ureq::tls::TlsConfig::builder();
-        if let Some(ca) = cacert {
-            let ca = ureq::tls::Certificate::from_pem(&read(&ca)?)
-                .with_context(|| format!("{} is not a PEM certificate", ca.display()))?;
-            tls = tls.root_certs(ureq::tls::RootCerts::new_with_certs(&[ca]));
-        }
-        match (cert, key) {
-            (Some(cert), Some(key)) => {
-                let chain = ureq::tls::parse_pem(&read(&cert)?)
-                    .filter_map(|item| match item {
-                        Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),
-                        _ => None,
-                    })
-                    .collect::<Vec<_>>();
-                if chain.is_empty() {
-                    bail!("{} holds no PEM certificate", cert.display());
-                }
-                let key = ureq::tls::PrivateKey::from_pem(&read(&key)?)
-                    .with_context(|| format!("{} is not a PEM private key", key.display()))?;
-                tls = tls.client_cert(Some(ureq::tls::ClientCert::new_with_certs(&chain, key)));
-            }
-            (None, None) if args.token.is_some() => {}
+        let client_cert = match (&cert, &key) {
+            (Some(cert), Some(key)) => Some((cert.as_path(), key.as_path())),
+            (None, None) if args.token.is_some() => None,
             _ => bail!(
                 "give the admin certificate (--cert and --key, or --data-dir of a dev server) or --token"
             ),
-        }
-        let agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .tls_config(tls.build())
-            .build()
-            .new_agent();
+        };
+        let agent = crate::client::agent(cacert.as_deref(), client_cert)?;
         Ok(Client {
             agent,
             url: args.url.trim_end_matches('/').to_string(),

@@ -90,7 +90,7 @@ fn open_barrier(
 /// The security configuration stored at first start: the YAML files of
 /// `--security-config` (a missing file leaves its type empty), or in dev
 /// mode the demo set.
-fn security_bootstrap(settings: &Settings) -> anyhow::Result<Option<SecurityConfig>> {
+pub(crate) fn security_bootstrap(settings: &Settings) -> anyhow::Result<Option<SecurityConfig>> {
     let Some(dir) = &settings.security_config else {
         return Ok(if settings.dev {
             Some(rbac_model::demo::config().context("the demo security configuration")?)
@@ -153,6 +153,7 @@ pub(crate) async fn run(args: ServerArgs) -> anyhow::Result<()> {
         ApiConfig {
             security: settings.security.clone(),
             security_bootstrap: bootstrap,
+            unauthenticated_metrics: settings.unauthenticated_metrics_access,
             ..ApiConfig::default()
         },
     )

@@ -24,12 +24,19 @@ use crate::security::{Security, Snapshot};
 use crate::state::{CLUSTER_PATH, ClusterInfo, State};
 use crate::vault::mounts::{Mount, Mounts};
 use crate::vault::policies::Policies;
-use rbac_model::tokens::TokenStore;
+use arc_swap::ArcSwap;
+
+use crate::metrics::Metrics;
+use rbac_model::tokens::{TokenStore, TokenUse};
 
 /// Bodies up to this size are read before the request is routed.
 const EARLY_READ_LIMIT: u64 = 64 * 1024;
 
+/// The metrics route, open without a token when configured so.
+pub(crate) const METRICS_PATH: &str = "/v1/sys/metrics";
+
 /// What the API is built on.
+#[derive(Clone)]
 pub struct Services {
     /// The encrypted store.
     pub barrier: Arc<Barrier>,
@@ -53,6 +60,9 @@ pub struct ApiConfig {
     /// The security configuration stored at first start (the YAML files of
     /// `--security-config`, or dev mode's demo set); none: empty.
     pub security_bootstrap: Option<SecurityConfig>,
+    /// `/v1/sys/metrics` answers without a token (Vault's listener option
+    /// `unauthenticated_metrics_access`).
+    pub unauthenticated_metrics: bool,
 }
 
 impl Default for ApiConfig {
@@ -62,6 +72,7 @@ impl Default for ApiConfig {
             version: env!("CARGO_PKG_VERSION").to_string(),
             security: SecuritySettings::default(),
             security_bootstrap: None,
+            unauthenticated_metrics: false,
         }
     }
 }
@@ -86,8 +97,43 @@ pub struct ConnInfo {
 /// keyward's HTTP API: every route of every family.
 #[derive(Clone)]
 pub struct Api {
-    state: Arc<State>,
+    life: Arc<Lifecycle>,
     router: Arc<Router>,
+}
+
+/// The state requests see, and what it takes to build it again from the
+/// store (after a snapshot restore replaced what the store holds).
+pub(crate) struct Lifecycle {
+    current: ArcSwap<State>,
+    services: Services,
+    /// The configuration, without the first-start bootstrap.
+    config: ApiConfig,
+    /// Requests hold it shared while they run; a restore holds it alone, so
+    /// no request sees a half-restored store or writes into one.
+    gate: tokio::sync::RwLock<()>,
+    /// Counters and histograms; a restore keeps them.
+    pub(crate) metrics: Metrics,
+}
+
+impl Lifecycle {
+    /// The current state.
+    pub(crate) fn state(&self) -> Arc<State> {
+        self.current.load_full()
+    }
+
+    /// Waits for the requests in flight, then keeps new ones out until the
+    /// guard drops.
+    pub(crate) async fn exclusive(&self) -> tokio::sync::RwLockWriteGuard<'_, ()> {
+        self.gate.write().await
+    }
+
+    /// Builds the in-memory state again from the store and puts it in
+    /// place. The caller holds [`Lifecycle::exclusive`].
+    pub(crate) async fn reload(&self) -> Result<(), Error> {
+        let state = load_state(self.services.clone(), self.config.clone()).await?;
+        self.current.store(Arc::new(state));
+        Ok(())
+    }
 }
 
 impl std::fmt::Debug for Api {
@@ -108,68 +154,91 @@ impl Api {
     /// token hashes, cluster identity) from the store; creates the cluster
     /// identity and stores `config.security_bootstrap` at first start.
     pub async fn open(services: Services, config: ApiConfig) -> Result<Api, Error> {
-        let barrier = services.barrier;
-        let cluster = match barrier.get(CLUSTER_PATH).await? {
-            Some(bytes) => record(CLUSTER_PATH, &bytes)?,
-            None => {
-                let id = uuid::Uuid::new_v4();
-                let info = ClusterInfo {
-                    name: format!("keyward-cluster-{}", &id.simple().to_string()[..8]),
-                    id: id.to_string(),
-                };
-                let bytes = serde_json::to_vec(&info).map_err(|e| Error::Record {
-                    path: CLUSTER_PATH.into(),
-                    reason: e.to_string(),
-                })?;
-                barrier.put(CLUSTER_PATH, &bytes).await?;
-                info
-            }
-        };
-        let security = Security::open(
-            &barrier,
-            config.security.clone(),
-            config.security_bootstrap.clone(),
-        )
-        .await?;
-        let ttl = Duration::from_secs(config.security.cache.ttl_minutes.saturating_mul(60));
-        let tokens =
-            Arc::new(
-                TokenStore::open(barrier.clone())
-                    .await
-                    .map_err(|e| Error::Record {
-                        path: "auth/token/".into(),
-                        reason: e.to_string(),
-                    })?,
-            );
-        let auth = Authenticator::new(ttl, tokens);
-        auth.failures
-            .configure(&security.current().config.dynamic.auth_failure_listeners);
-        let policies = Policies::open(barrier.clone(), services.clock.now()).await?;
-        let mounts = Mounts::open(barrier.clone(), services.clock.clone()).await?;
-        let state = State {
-            barrier,
-            clock: services.clock,
-            config,
-            auth,
-            security,
-            cluster,
-            mounts,
-            policies,
-            tls: services.tls,
-            transport_tls: services.transport_tls,
+        let state = load_state(services.clone(), config.clone()).await?;
+        let config = ApiConfig {
+            security_bootstrap: None,
+            ..config
         };
         Ok(Api {
-            state: Arc::new(state),
+            life: Arc::new(Lifecycle {
+                current: ArcSwap::from_pointee(state),
+                services,
+                config,
+                gate: tokio::sync::RwLock::new(()),
+                metrics: Metrics::default(),
+            }),
             router: Arc::new(Router::new(table())?),
         })
     }
 
+    fn state(&self) -> Arc<State> {
+        self.life.state()
+    }
+}
+
+/// Loads what the API keeps in memory from the store (creating the cluster
+/// identity and storing `config.security_bootstrap` at first start).
+async fn load_state(services: Services, config: ApiConfig) -> Result<State, Error> {
+    let barrier = services.barrier;
+
+    let cluster = match barrier.get(CLUSTER_PATH).await? {
+        Some(bytes) => record(CLUSTER_PATH, &bytes)?,
+        None => {
+            let id = uuid::Uuid::new_v4();
+            let info = ClusterInfo {
+                name: format!("keyward-cluster-{}", &id.simple().to_string()[..8]),
+                id: id.to_string(),
+            };
+            let bytes = serde_json::to_vec(&info).map_err(|e| Error::Record {
+                path: CLUSTER_PATH.into(),
+                reason: e.to_string(),
+            })?;
+            barrier.put(CLUSTER_PATH, &bytes).await?;
+            info
+        }
+    };
+    let security = Security::open(
+        &barrier,
+        config.security.clone(),
+        config.security_bootstrap.clone(),
+    )
+    .await?;
+    let ttl = Duration::from_secs(config.security.cache.ttl_minutes.saturating_mul(60));
+    let tokens = Arc::new(
+        TokenStore::open(barrier.clone())
+            .await
+            .map_err(|e| Error::Record {
+                path: "auth/token/".into(),
+                reason: e.to_string(),
+            })?,
+    );
+    let auth = Authenticator::new(ttl, tokens);
+    auth.failures
+        .configure(&security.current().config.dynamic.auth_failure_listeners);
+    let policies = Policies::open(barrier.clone(), services.clock.now()).await?;
+    let mounts = Mounts::open(barrier.clone(), services.clock.clone()).await?;
+    let state = State {
+        barrier,
+        clock: services.clock,
+        config,
+        auth,
+        security,
+        cluster,
+        mounts,
+        policies,
+        tls: services.tls,
+        transport_tls: services.transport_tls,
+    };
+    Ok(state)
+}
+
+impl Api {
     /// Makes `token` the root token (only its SHA-256 is stored).
     pub async fn set_root_token(&self, token: &SecretString) -> Result<(), Error> {
-        self.state
+        self.state()
             .auth
             .tokens
-            .put_root(token, self.state.clock.now())
+            .put_root(token, self.state().clock.now())
             .await
             .map_err(|e| Error::Record {
                 path: "auth/token/".into(),
@@ -189,9 +258,9 @@ impl Api {
         reserved: bool,
     ) -> Result<(), Error> {
         let name = UserName::new(name)?;
-        let security = &self.state.security;
+        let security = &self.state().security;
         let _guard = security.write_lock.lock().await;
-        let state = self.state.clone();
+        let state = self.state();
         let hash = tokio::task::spawn_blocking(move || state.security.hash_password(&password))
             .await
             .map_err(|e| rbac_model::Error::Hashing(e.to_string()))??;
@@ -204,18 +273,18 @@ impl Api {
         user.hash = hash;
         user.backend_roles = backend_roles;
         user.reserved = reserved;
-        security.commit(&self.state.barrier, config).await?;
-        self.state.auth.flush_cache();
+        security.commit(&self.state().barrier, config).await?;
+        self.state().auth.flush_cache();
         Ok(())
     }
 
     /// Mounts the transit engine at `path` unless something is mounted
     /// there (dev mode's `transit/`).
     pub async fn ensure_transit_mount(&self, path: &str, description: &str) -> Result<(), Error> {
-        if self.state.mounts.get(path).is_some() {
+        if self.state().mounts.get(path).is_some() {
             return Ok(());
         }
-        self.state
+        self.state()
             .mounts
             .mount(path, Some("transit"), description)
             .await
@@ -231,7 +300,7 @@ impl Api {
     /// the number of keys rotated; failures are logged.
     pub async fn rotate_due_keys(&self, now: keyring_core::Timestamp) -> usize {
         let mut rotated = 0;
-        for (mount, outcome) in self.state.mounts.rotate_due(now).await {
+        for (mount, outcome) in self.state().mounts.rotate_due(now).await {
             match outcome {
                 Ok(report) => {
                     for (name, version) in &report.rotated {
@@ -247,6 +316,9 @@ impl Api {
                 }
             }
         }
+        self.life
+            .metrics
+            .rotations("transit_key_auto", rotated as u64);
         rotated
     }
 
@@ -256,7 +328,8 @@ impl Api {
     /// of the `nodesdn` API's lists (the plugin's `WildcardMatcher`: exact,
     /// `*`/`?` wildcards, `/regex/`; case-sensitive).
     pub fn admits_node(&self, dn: &str) -> bool {
-        let security = &self.state.security;
+        let state = self.state();
+        let security = &state.security;
         let compact = dn.replace(' ', "");
         let matches = |pattern: &String| {
             let p = rbac_model::pattern::Pattern::new(pattern);
@@ -282,6 +355,9 @@ impl Api {
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
         let started = std::time::Instant::now();
+        // One id per request: in the log line, in `X-Request-Id`, and as
+        // `request_id` in Vault's envelope.
+        let request_id = uuid::Uuid::new_v4().to_string();
         let method = req.method().clone();
         let path = req.uri().path().to_string();
         // A small body is read before anything else: a request refused
@@ -298,10 +374,10 @@ impl Api {
         let small = !chunked && announced.unwrap_or(0) <= EARLY_READ_LIMIT;
         let (mut response, family) = if small {
             let (parts, body) = req.into_parts();
-            match read_limited(body, self.state.config.max_body_bytes).await {
+            match read_limited(body, self.state().config.max_body_bytes).await {
                 Ok(bytes) => {
                     let req = Request::from_parts(parts, http_body_util::Full::new(bytes));
-                    self.dispatch(req, conn).await
+                    self.dispatch(req, conn, &request_id).await
                 }
                 Err(refusal) => {
                     let family = family::family_of_path(&path);
@@ -309,7 +385,7 @@ impl Api {
                 }
             }
         } else {
-            self.dispatch(req, conn).await
+            self.dispatch(req, conn, &request_id).await
         };
         if !small && http1 && response.status().as_u16() >= 400 {
             response.headers_mut().insert(
@@ -317,8 +393,17 @@ impl Api {
                 http::HeaderValue::from_static("close"),
             );
         }
+        self.life.metrics.request(
+            family.label(),
+            response.status().as_u16(),
+            started.elapsed().as_secs_f64(),
+        );
+        if let Ok(id) = http::HeaderValue::from_str(&request_id) {
+            response.headers_mut().insert("x-request-id", id);
+        }
         tracing::info!(
             target: "keyward::request",
+            request_id = %request_id,
             %method,
             path = %path,
             status = response.status().as_u16(),
@@ -328,7 +413,12 @@ impl Api {
         response
     }
 
-    async fn dispatch<B>(&self, req: Request<B>, conn: ConnInfo) -> (Response<Body>, Family)
+    async fn dispatch<B>(
+        &self,
+        req: Request<B>,
+        conn: ConnInfo,
+        request_id: &str,
+    ) -> (Response<Body>, Family)
     where
         B: http_body::Body<Data = Bytes> + Send,
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
@@ -350,7 +440,8 @@ impl Api {
             }
         }
         let method = parts.method.clone();
-        let state = &self.state;
+        let shared = Some(self.life.gate.read().await);
+        let state = &self.state();
         let mut found = match self.router.find(&method, &path) {
             Match::Route { route, .. } if route.feature.is_some_and(|f| !self.feature_on(f)) => {
                 Match::NotFound {
@@ -403,7 +494,10 @@ impl Api {
         let snapshot = state.security.current();
         let allowlist_on = snapshot.config.allowlist.enabled;
         let needs_auth = match route {
-            Some(r) => r.permission != Permission::Open,
+            Some(r) => {
+                r.permission != Permission::Open
+                    && !(state.config.unauthenticated_metrics && r.path == METRICS_PATH)
+            }
             // ArangoDB authenticates before it routes: 401 comes first.
             None => allowlist_on || family == Family::Vault || family == Family::Arango,
         };
@@ -413,19 +507,36 @@ impl Api {
             .as_deref()
             .filter(|dn| state.security.admin_dns.is_admin(dn));
         let principal = match admin_cert {
-            Some(dn) => Some(Principal::admin_certificate(dn)),
+            Some(dn) => {
+                self.life.metrics.auth("certificate", "success");
+                Some(Principal::admin_certificate(dn))
+            }
             None if needs_auth => {
                 let creds = Credentials::from_headers(&parts.headers);
-                match state
+                let method = match creds {
+                    Credentials::Token(_) => "token",
+                    Credentials::Basic { .. } => "basic",
+                    Credentials::None => "none",
+                    Credentials::Malformed => "malformed",
+                };
+                let outcome = state
                     .auth
                     .authenticate(creds, &snapshot.config, ip, generation, state.clock.now())
-                    .await
-                {
-                    AuthOutcome::Principal(p) => Some(p),
+                    .await;
+                let metrics = &self.life.metrics;
+                match outcome {
+                    AuthOutcome::Principal(p) => {
+                        metrics.auth(method, "success");
+                        Some(p)
+                    }
                     AuthOutcome::Blocked => {
+                        metrics.auth(method, "blocked");
                         return (family::refuse(family, Refusal::Blocked), family);
                     }
                     AuthOutcome::Anonymous | AuthOutcome::Failed => {
+                        if method != "none" {
+                            metrics.auth(method, "failure");
+                        }
                         return (family::refuse(family, Refusal::Unauthenticated), family);
                     }
                 }
@@ -508,14 +619,24 @@ impl Api {
 
         // A token limited in uses spends one on every authorized request;
         // the last use revokes it.
+        let mut spent_token = None;
         if let Some(grant) = principal
             .as_ref()
             .and_then(Principal::token_grant)
             .filter(|g| g.limited_uses)
-            && let Err(e) = state.auth.tokens.spend_use(grant.id).await
         {
-            tracing::error!(target: "keyward::tokens", error = %e, "could not count a token use");
-            return (family::refuse(family, Refusal::Unauthenticated), family);
+            match state.auth.tokens.spend_use(grant.id).await {
+                Ok(TokenUse::Counted) => {}
+                Ok(TokenUse::Last(entry)) => spent_token = Some(entry),
+                // Another request spent the last use since authentication.
+                Ok(TokenUse::Gone) => {
+                    return (family::refuse(family, Refusal::Unauthenticated), family);
+                }
+                Err(e) => {
+                    tracing::error!(target: "keyward::tokens", error = %e, "could not count a token use");
+                    return (family::refuse(family, Refusal::Unauthenticated), family);
+                }
+            }
         }
 
         let limit = state.config.max_body_bytes;
@@ -523,8 +644,14 @@ impl Api {
             Ok(b) => b,
             Err(refusal) => return (family::refuse(family, refusal), family),
         };
+        let observed_key = mount.clone().zip(
+            params
+                .iter()
+                .find(|(k, _)| k == "name")
+                .map(|(_, v)| v.clone()),
+        );
         let ctx = Ctx {
-            state: self.state.clone(),
+            state: self.state(),
             method: parts.method,
             uri: parts.uri,
             headers: parts.headers,
@@ -532,10 +659,19 @@ impl Api {
             body,
             principal,
             conn,
-            request_id: uuid::Uuid::new_v4().to_string(),
+            request_id: request_id.to_string(),
             mount,
+            spent_token,
+            life: self.life.clone(),
         };
+        // A restore waits for every other request; its own must not count.
+        if route.exclusive {
+            drop(shared);
+        }
         let mut response = (route.handler)(ctx).await;
+        if response.status().is_success() {
+            self.observe_success(route, &method, observed_key).await;
+        }
         if route.deprecated {
             add_deprecation_warning(&mut response);
         }
@@ -543,6 +679,32 @@ impl Api {
             *response.body_mut() = Body::default();
         }
         (response, family)
+    }
+
+    /// Counts what a successful request did: a transit operation (by the
+    /// key's type, read from the engine's in-memory cache, where the
+    /// handler just put it) or a rotation.
+    async fn observe_success(
+        &self,
+        route: &crate::route::Route,
+        method: &Method,
+        key: Option<(Arc<Mount>, String)>,
+    ) {
+        let metrics = &self.life.metrics;
+        if let Some(op) = route.path.strip_prefix("/v1/{mount}/") {
+            let operation = op.split('/').next().unwrap_or(op);
+            if op.ends_with("/rotate") {
+                metrics.rotations("transit_key", 1);
+            }
+            if let Some((mount, name)) = key
+                && let Some(name) = transit_crypto::KeyName::parse(&name)
+                && let Ok(Some(policy)) = mount.transit.get(&name).await
+            {
+                metrics.transit(operation, policy.key_type().as_str());
+            }
+        } else if route.path.ends_with("/_admin/server/encryption") && method == Method::POST {
+            metrics.rotations("encryption_at_rest", 1);
+        }
     }
 
     /// Vault's ACL check of one request: the path after `/v1/`, and the
@@ -561,7 +723,10 @@ impl Api {
         mount: Option<&Mount>,
     ) -> Result<(), Refusal> {
         use rbac_model::acl::Operation;
-        let acl = self.state.policies.acl_for(&snapshot.vault_policies(p, ip));
+        let acl = self
+            .state()
+            .policies
+            .acl_for(&snapshot.vault_policies(p, ip));
         if acl.is_root() {
             return Ok(());
         }
@@ -619,14 +784,21 @@ impl Api {
                     None => true,
                 }
             }
-            Some(Existence::Policy) => param("name").is_some_and(|n| self.state.policies.exists(n)),
+            Some(Existence::Policy) => {
+                param("name").is_some_and(|n| self.state().policies.exists(n))
+            }
             _ => true,
         }
     }
 
     fn feature_on(&self, feature: Feature) -> bool {
         match feature {
-            Feature::NodesDn => self.state.security.settings.nodes_dn_dynamic_config_enabled,
+            Feature::NodesDn => {
+                self.state()
+                    .security
+                    .settings
+                    .nodes_dn_dynamic_config_enabled
+            }
         }
     }
 
@@ -640,7 +812,7 @@ impl Api {
         method: &Method,
         conn: &ConnInfo,
     ) -> Result<(), Refusal> {
-        let security = &self.state.security;
+        let security = &self.state().security;
         match route.permission {
             Permission::Open | Permission::Authenticated => Ok(()),
             // Decided in `dispatch` by `vault_acl`, before routing, as Vault does.

@@ -108,6 +108,8 @@ pub(crate) struct Authenticator {
     pub(crate) tokens: Arc<TokenStore>,
     cache: Mutex<Cache>,
     cache_key: hmac::Key,
+    hits: std::sync::atomic::AtomicU64,
+    misses: std::sync::atomic::AtomicU64,
     ttl: Duration,
     /// A real bcrypt hash checked for unknown users, so that a miss costs the
     /// same time whether or not the user exists.
@@ -154,6 +156,8 @@ impl Authenticator {
         Authenticator {
             tokens,
             cache: Mutex::new(Cache::default()),
+            hits: Default::default(),
+            misses: Default::default(),
             cache_key: hmac::Key::generate(hmac::HMAC_SHA256, &rng).expect("system randomness"),
             ttl,
             decoy: PasswordHash::from_stored(
@@ -261,8 +265,11 @@ impl Authenticator {
             .get(&cache_key)
             && entry.expires > Instant::now()
         {
+            self.hits.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             return Some(entry.principal.clone());
         }
+        self.misses
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let stored = config.internal_users.get(user).cloned();
         let hash = stored
             .as_ref()
@@ -308,9 +315,19 @@ impl Authenticator {
         Some(principal)
     }
 
-    #[cfg(test)]
-    fn cached(&self) -> usize {
-        self.cache.lock().unwrap().entries.len()
+    /// Logins in the cache now.
+    pub(crate) fn cached(&self) -> usize {
+        self.cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entries
+            .len()
+    }
+
+    /// `(hits, misses)` of the Basic-auth cache since the start.
+    pub(crate) fn cache_counts(&self) -> (u64, u64) {
+        use std::sync::atomic::Ordering::Relaxed;
+        (self.hits.load(Relaxed), self.misses.load(Relaxed))
     }
 }
 

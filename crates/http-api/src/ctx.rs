@@ -34,6 +34,12 @@ pub(crate) struct Ctx {
     pub(crate) request_id: String,
     /// The Vault mount a mount-relative route was reached through.
     pub(crate) mount: Option<Arc<Mount>>,
+    /// The caller's token when this request spent its last use: revoked
+    /// already, but this request may still see it, as in Vault.
+    pub(crate) spent_token: Option<Arc<rbac_model::tokens::TokenEntry>>,
+    /// The API's state holder, for the one handler that replaces the state
+    /// (a snapshot restore).
+    pub(crate) life: Arc<crate::api::Lifecycle>,
 }
 
 impl Ctx {

@@ -23,6 +23,7 @@ mod ctx;
 mod error;
 mod family;
 mod handlers;
+mod metrics;
 pub mod openapi;
 mod route;
 mod router;

@@ -25,6 +25,18 @@ pub enum Family {
     Atlassian,
 }
 
+impl Family {
+    /// The family's name in metrics and logs.
+    pub(crate) fn label(self) -> &'static str {
+        match self {
+            Family::Vault => "vault",
+            Family::OpenSearch => "opensearch",
+            Family::Arango => "arango",
+            Family::Atlassian => "atlassian",
+        }
+    }
+}
+
 /// What a caller must hold to use a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Permission {
@@ -123,6 +135,9 @@ pub(crate) struct Route {
     pub(crate) existence: Existence,
     /// Vault: the path is root-protected (the ACL rule must grant `sudo`).
     pub(crate) sudo: bool,
+    /// The handler waits for every other request and replaces the state
+    /// (a snapshot restore), so its request does not hold the shared gate.
+    pub(crate) exclusive: bool,
     pub(crate) handler: Handler,
 }
 
@@ -305,6 +320,13 @@ pub(crate) fn table() -> Vec<Route> {
     t.add_arango(POST, "/_admin/server/encryption", Permission::Cluster(ENCRYPTION_ROTATE),
         "Rotate the encryption-at-rest user keys: re-read the key folder and re-wrap the internal key",
         handler(handlers::encryption::rotate));
+    t.add_arango(
+        GET,
+        "/_admin/server/availability",
+        Permission::Open,
+        "Readiness: 200 while the store answers and takes writes, 503 with the reason otherwise",
+        handler(handlers::health::availability),
+    );
     t.add_arango(
         GET,
         "/_admin/server/encryption",
@@ -503,6 +525,33 @@ fn policy_and_token_routes(t: &mut Table) {
         handler(tok::accessors),
     );
     t.with_sudo();
+    t.add(
+        vault,
+        GET,
+        "/v1/sys/metrics",
+        acl,
+        "Metrics in Vault's JSON form, or Prometheus text with ?format=prometheus",
+        handler(handlers::sys_metrics::read),
+    );
+    t.add(
+        vault,
+        GET,
+        "/v1/sys/storage/raft/snapshot",
+        acl,
+        "Download a snapshot of the whole store (sealed, with its keystore, SHA-256 checked)",
+        handler(handlers::sys_snapshot::take),
+    );
+    t.with_sudo();
+    t.add(
+        vault,
+        WRITE,
+        "/v1/sys/storage/raft/snapshot",
+        acl,
+        "Restore a snapshot of this data store into the running server",
+        handler(handlers::sys_snapshot::restore),
+    );
+    t.with_sudo();
+    t.with_exclusive();
     t.add(vault, WRITE, "/v1/auth/userpass/login/{username}", Permission::Open, "Log in as an internal user: a token with the policies named like the user's security roles", handler(tok::userpass_login));
 }
 
@@ -712,6 +761,7 @@ impl Table {
             feature: None,
             existence: Existence::None,
             sudo: false,
+            exclusive: false,
             handler,
         });
         self.last = 1;
@@ -830,6 +880,14 @@ impl Table {
         let n = self.routes.len();
         for r in &mut self.routes[n - self.last..] {
             r.sudo = true;
+        }
+    }
+
+    /// The routes just added replace the state (see [`Route::exclusive`]).
+    pub(crate) fn with_exclusive(&mut self) {
+        let n = self.routes.len();
+        for r in &mut self.routes[n - self.last..] {
+            r.exclusive = true;
         }
     }
 

@@ -37,6 +37,12 @@ impl SealKey {
         Ok(Self::from_bytes(&bytes))
     }
 
+    /// True when both are the same key, compared in constant time.
+    pub(crate) fn same_as(&self, other: &SealKey) -> bool {
+        use subtle::ConstantTimeEq;
+        self.raw().ct_eq(other.raw()).into()
+    }
+
     pub(crate) fn raw(&self) -> &[u8; KEY_LEN] {
         &self.raw
     }

@@ -31,7 +31,7 @@ mod secrets;
 mod snapshot;
 mod store;
 
-pub use barrier::{Barrier, KeyFolder, KeyHash, Keystore, Unlocked, UserKey};
+pub use barrier::{Barrier, KeyFolder, KeyHash, Keystore, Unlocked, UserKey, WriteStats};
 pub use clock::{Clock, Timestamp};
 pub use error::{Error, KeyRingError};
 pub use keyring::{KeyRing, KeyVersion, VersionEntry};

@@ -171,6 +171,16 @@ impl Snapshot {
         })
     }
 
+    /// The keystore file the snapshot carries.
+    pub(crate) fn keystore_bytes(&self) -> &[u8] {
+        &self.keystore
+    }
+
+    /// Path and sealed value of every entry.
+    pub(crate) fn entries(&self) -> &[(String, Vec<u8>)] {
+        &self.entries
+    }
+
     /// How many entries it holds.
     pub fn len(&self) -> usize {
         self.entries.len()
@@ -310,5 +320,68 @@ mod tests {
         let barrier = Barrier::new(store, restored.unlock().unwrap());
         let v = rt.block_on(barrier.get("v/11999")).unwrap().unwrap();
         assert_eq!(&v[..], b"value-11999");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+    async fn live_restore_replaces_everything_but_only_with_the_same_data_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let ks = setup(dir.path(), 3);
+        let store = Arc::new(RedbStore::open(dir.path().join("keyward.redb")).unwrap());
+        let barrier = Barrier::new(store.clone(), ks.initialize().unwrap());
+        barrier.put("a", b"before").await.unwrap();
+        barrier.put("b", b"kept").await.unwrap();
+        let bytes = barrier
+            .snapshot(Timestamp::from_unix_secs(1))
+            .await
+            .unwrap();
+        barrier.put("a", b"after").await.unwrap();
+        barrier.put("c", b"new since").await.unwrap();
+
+        let snap = Snapshot::parse(&bytes).unwrap();
+        assert_eq!(barrier.restore(&snap).await.unwrap(), 2);
+        assert_eq!(
+            barrier.get("a").await.unwrap().unwrap().as_slice(),
+            b"before"
+        );
+        assert_eq!(barrier.get("b").await.unwrap().unwrap().as_slice(), b"kept");
+        assert!(
+            barrier.get("c").await.unwrap().is_none(),
+            "later writes are gone"
+        );
+        assert!(!dir.path().join(".keystore.json.check").exists());
+
+        // Another data store's snapshot, even one our keys open, is refused.
+        let other = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(other.path().join("keys")).unwrap();
+        std::fs::write(other.path().join("keys/k"), [3u8; 32]).unwrap();
+        let other_ks = Keystore::new(
+            other.path().join("keystore.json"),
+            Some(other.path().join("keys")),
+        );
+        let other_store = Arc::new(RedbStore::open(other.path().join("keyward.redb")).unwrap());
+        let other_barrier = Barrier::new(other_store, other_ks.initialize().unwrap());
+        other_barrier.put("a", b"foreign").await.unwrap();
+        let foreign = Snapshot::parse(
+            &other_barrier
+                .snapshot(Timestamp::from_unix_secs(2))
+                .await
+                .unwrap(),
+        )
+        .unwrap();
+        let err = barrier.restore(&foreign).await.unwrap_err();
+        assert!(err.to_string().contains("another data store"), "{err}");
+        assert_eq!(
+            barrier.get("a").await.unwrap().unwrap().as_slice(),
+            b"before"
+        );
+
+        let ephemeral = Barrier::ephemeral(Arc::new(crate::MemoryStore::new())).unwrap();
+        assert!(
+            ephemeral
+                .snapshot(Timestamp::from_unix_secs(3))
+                .await
+                .is_err()
+        );
+        assert!(ephemeral.restore(&snap).await.is_err());
     }
 }

@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::{Refusal, json_response};
 use crate::ctx::Body;
 
-const CONTENT_TYPE: &str = "application/json; charset=utf-8";
+pub(crate) const CONTENT_TYPE: &str = "application/json; charset=utf-8";
 
 /// ArangoDB error numbers used by keyward.
 pub(crate) mod error_num {

@@ -123,6 +123,7 @@ fn own_token(ctx: &Ctx) -> Result<(SecretString, Arc<TokenEntry>), VaultError> {
         .auth
         .tokens
         .lookup_id(grant.id, now)
+        .or_else(|| ctx.spent_token.clone())
         .ok_or_else(|| VaultError::bad_request("bad token"))?;
     Ok((token, entry))
 }
@@ -266,11 +267,12 @@ pub(crate) async fn lookup_self(ctx: Ctx) -> http::Response<Body> {
     respond((|| {
         let (token, entry) = own_token(&ctx)?;
         let now = ctx.state.clock.now();
-        Ok(Envelope::data(
-            &ctx.request_id,
-            lookup_data(token.expose_secret(), &entry, now),
-        )
-        .into_response())
+        let mut data = lookup_data(token.expose_secret(), &entry, now);
+        if ctx.spent_token.is_some() {
+            // Vault shows a token on its last use as tainted.
+            data["num_uses"] = json!(-1);
+        }
+        Ok(Envelope::data(&ctx.request_id, data).into_response())
     })())
 }
 

@@ -14,41 +14,10 @@ use crate::family::vault::VaultError;
 
 const PREFIX: &str = "sys/policy/";
 
-/// Vault's `default` policy, limited to the paths keyward serves: a token
-/// may look itself up, renew and revoke itself, and ask what it may do.
-pub(crate) const DEFAULT_POLICY: &str = r#"# Allow tokens to look up their own properties
-path "auth/token/lookup-self" {
-    capabilities = ["read"]
-}
-
-# Allow tokens to renew themselves
-path "auth/token/renew-self" {
-    capabilities = ["update"]
-}
-
-# Allow tokens to revoke themselves
-path "auth/token/revoke-self" {
-    capabilities = ["update"]
-}
-
-# Allow a token to look up its own capabilities on a path
-path "sys/capabilities-self" {
-    capabilities = ["update"]
-}
-
-# Allow a token to look up its resultant ACL from all policies
-path "sys/internal/ui/resultant-acl" {
-    capabilities = ["read"]
-}
-
-# Allow general purpose tools
-path "sys/tools/hash" {
-    capabilities = ["update"]
-}
-path "sys/tools/hash/*" {
-    capabilities = ["update"]
-}
-"#;
+/// Vault's `default` policy, word for word as OpenBao 2.7.2 ships it (so
+/// that reading it and the capabilities it grants match), including paths
+/// of engines keyward does not serve.
+pub(crate) const DEFAULT_POLICY: &str = include_str!("default_policy.hcl");
 
 #[derive(Serialize, Deserialize)]
 struct Record {
@@ -150,6 +119,14 @@ impl Policies {
     }
 
     /// Every policy name, `root` included, sorted.
+    /// Policy sets whose compiled ACL is cached now.
+    pub(crate) fn compiled_len(&self) -> usize {
+        self.compiled
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .len()
+    }
+
     pub(crate) fn names(&self) -> Vec<String> {
         let mut names: Vec<String> = self.map.load().keys().cloned().collect();
         names.push("root".into());

@@ -114,6 +114,19 @@ impl Keystore {
         })
     }
 
+    /// Unlocks another keystore file, given as its bytes, with this
+    /// keystore's key folder (a snapshot's, to check it opens here). Writes
+    /// nothing outside a private staging file that is removed again.
+    pub(crate) fn unlock_copy(&self, bytes: &[u8]) -> Result<Unlocked, Error> {
+        let dir = self.file.parent().unwrap_or_else(|| Path::new("."));
+        let staged = dir.join(".keystore.json.check");
+        std::fs::write(&staged, bytes)
+            .map_err(|e| self.error(format!("cannot stage a copy: {e}")))?;
+        let result = Keystore::new(&staged, self.folder.clone()).unlock();
+        let _ = std::fs::remove_file(&staged);
+        result
+    }
+
     /// Reads the keystore and the key folder and unwraps the data key with any
     /// key of the folder. Writes nothing, except to protect a data key that was
     /// stored unprotected once a key folder is configured.

@@ -30,6 +30,22 @@ pub struct Barrier {
     keystore: Option<Keystore>,
     user_keys: Mutex<Vec<KeyHash>>,
     rotation: tokio::sync::Mutex<()>,
+    /// Why the last write failed, until a write succeeds again.
+    write_failure: Mutex<Option<String>>,
+    stats: Mutex<WriteStats>,
+}
+
+/// How the store's writes went since the barrier opened.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct WriteStats {
+    /// Writes the store took (each a durable commit).
+    pub writes: u64,
+    /// Writes the store refused.
+    pub failures: u64,
+    /// Time spent in writes, in seconds (taken and refused).
+    pub seconds_total: f64,
+    /// The longest write, in seconds.
+    pub seconds_max: f64,
 }
 
 impl std::fmt::Debug for Barrier {
@@ -51,6 +67,8 @@ impl Barrier {
             keystore: Some(keystore),
             user_keys: Mutex::new(keys),
             rotation: tokio::sync::Mutex::new(()),
+            write_failure: Mutex::new(None),
+            stats: Mutex::new(WriteStats::default()),
         }
     }
 
@@ -67,6 +85,8 @@ impl Barrier {
             keystore: None,
             user_keys: Mutex::new(Vec::new()),
             rotation: tokio::sync::Mutex::new(()),
+            write_failure: Mutex::new(None),
+            stats: Mutex::new(WriteStats::default()),
         })
     }
 
@@ -103,6 +123,68 @@ impl Barrier {
         Ok(hashes)
     }
 
+    /// A snapshot of the whole store (one read transaction) with the
+    /// keystore file that opens it. Not available on an ephemeral barrier.
+    pub async fn snapshot(&self, now: crate::Timestamp) -> Result<Vec<u8>, Error> {
+        let keystore = self
+            .keystore
+            .as_ref()
+            .ok_or_else(|| Error::Snapshot("this store keeps its data key nowhere".into()))?;
+        crate::Snapshot::take(self.store.as_ref(), keystore.file(), now).await
+    }
+
+    /// Replaces everything in the store by a snapshot's entries, in one
+    /// atomic write, while the store stays open. Only a snapshot sealed with
+    /// this barrier's own data key (taken from this data store or a copy of
+    /// it) is accepted: its values open here unchanged, and the keystore
+    /// file stays as it is. A snapshot from another data store is refused
+    /// with nothing written; it restores into a stopped data dir instead.
+    /// Returns the number of entries restored.
+    pub async fn restore(&self, snapshot: &crate::Snapshot) -> Result<usize, Error> {
+        let keystore = self
+            .keystore
+            .clone()
+            .ok_or_else(|| Error::Snapshot("this store keeps its data key nowhere".into()))?;
+        let bytes = snapshot.keystore_bytes().to_vec();
+        let theirs = tokio::task::spawn_blocking(move || keystore.unlock_copy(&bytes))
+            .await
+            .map_err(|e| Error::Storage(format!("snapshot check failed: {e}")))?
+            .map_err(|e| match e {
+                Error::Storage(_) => e,
+                other => Error::Snapshot(format!(
+                    "it was taken from another data store, and the keys cannot open it: {other}"
+                )),
+            })?;
+        let (their_key, _, _) = theirs.into_parts();
+        if !self.key.same_as(&their_key) {
+            return Err(Error::Snapshot(
+                "it was taken from another data store (another data key); restore it into a \
+                 stopped data dir with `keyward operator snapshot restore`"
+                    .into(),
+            ));
+        }
+        // Every value must open before anything is replaced.
+        for (path, value) in snapshot.entries() {
+            self.open(path, value)?;
+        }
+        let _serialised = self.rotation.lock().await;
+        let mut batch = WriteBatch::new();
+        let wanted: std::collections::HashSet<&str> =
+            snapshot.entries().iter().map(|(p, _)| p.as_str()).collect();
+        for path in self.store.list("").await? {
+            if !wanted.contains(path.as_str()) {
+                batch.delete(path);
+            }
+        }
+        for (path, value) in snapshot.entries() {
+            batch.put(path.clone(), value.clone());
+        }
+        let started = std::time::Instant::now();
+        let outcome = self.store.write(batch).await;
+        self.note(started, outcome)?;
+        Ok(snapshot.len())
+    }
+
     fn seal(&self, path: &str, plaintext: &[u8]) -> Result<Vec<u8>, Error> {
         let sealed = self
             .key
@@ -135,12 +217,54 @@ impl Barrier {
     /// Seals and stores one value, durably.
     pub async fn put(&self, path: &str, value: &[u8]) -> Result<(), Error> {
         let sealed = self.seal(path, value)?;
-        self.store.put(path, sealed).await
+        let started = std::time::Instant::now();
+        let outcome = self.store.put(path, sealed).await;
+        self.note(started, outcome)
     }
 
     /// Removes one value, durably.
     pub async fn delete(&self, path: &str) -> Result<(), Error> {
-        self.store.delete(path).await
+        let started = std::time::Instant::now();
+        let outcome = self.store.delete(path).await;
+        self.note(started, outcome)
+    }
+
+    /// How the store's writes went since the barrier opened.
+    pub fn write_stats(&self) -> WriteStats {
+        *self.stats.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Remembers how long the write took and whether the store took it.
+    fn note(&self, started: std::time::Instant, outcome: Result<(), Error>) -> Result<(), Error> {
+        let took = started.elapsed().as_secs_f64();
+        {
+            let mut stats = self.stats.lock().unwrap_or_else(|p| p.into_inner());
+            if outcome.is_ok() {
+                stats.writes += 1;
+            } else {
+                stats.failures += 1;
+            }
+            stats.seconds_total += took;
+            stats.seconds_max = stats.seconds_max.max(took);
+        }
+        let mut failure = self.write_failure.lock().unwrap_or_else(|p| p.into_inner());
+        *failure = outcome.as_ref().err().map(ToString::to_string);
+        outcome
+    }
+
+    /// Why the store refused the last write (a full disk, an I/O error),
+    /// until a write succeeds again.
+    pub fn write_failure(&self) -> Option<String> {
+        self.write_failure
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Reads one path through the store to see that it answers. The value
+    /// is not opened.
+    pub async fn probe(&self, path: &str) -> Result<(), Error> {
+        self.store.get(path).await.map(drop)
     }
 
     /// Paths under `prefix` (paths are not secret; they are stored in the clear).
@@ -176,7 +300,9 @@ impl Barrier {
                 }
             }
         }
-        self.store.write(sealed).await
+        let started = std::time::Instant::now();
+        let outcome = self.store.write(sealed).await;
+        self.note(started, outcome)
     }
 }
 
@@ -215,5 +341,54 @@ mod tests {
         assert_eq!(all.len(), 2);
         assert_eq!(&all[1].1[..], b"b");
         assert_eq!(barrier.list("p/").await.unwrap(), vec!["p/1", "p/2"]);
+    }
+
+    /// A store that refuses writes while `full` is set, like a full disk.
+    struct FullDisk {
+        inner: crate::MemoryStore,
+        full: std::sync::atomic::AtomicBool,
+    }
+
+    impl Store for FullDisk {
+        fn get<'a>(&'a self, path: &'a str) -> crate::StoreFuture<'a, Option<Vec<u8>>> {
+            self.inner.get(path)
+        }
+        fn list<'a>(&'a self, prefix: &'a str) -> crate::StoreFuture<'a, Vec<String>> {
+            self.inner.list(prefix)
+        }
+        fn scan<'a>(&'a self, prefix: &'a str) -> crate::StoreFuture<'a, Vec<(String, Vec<u8>)>> {
+            self.inner.scan(prefix)
+        }
+        fn write(&self, batch: WriteBatch) -> crate::StoreFuture<'_, ()> {
+            if self.full.load(std::sync::atomic::Ordering::SeqCst) {
+                Box::pin(async { Err(Error::Storage("No space left on device".into())) })
+            } else {
+                self.inner.write(batch)
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_refused_write_is_reported_until_a_write_succeeds() {
+        let store = Arc::new(FullDisk {
+            inner: crate::MemoryStore::new(),
+            full: false.into(),
+        });
+        let barrier = Barrier::ephemeral(store.clone()).unwrap();
+        barrier.put("a", b"1").await.unwrap();
+        assert_eq!(barrier.write_failure(), None);
+        store.full.store(true, std::sync::atomic::Ordering::SeqCst);
+        assert!(barrier.put("b", b"2").await.is_err());
+        let why = barrier.write_failure().expect("the failure is kept");
+        assert!(why.contains("No space left"), "{why}");
+        // Reads keep working while writes fail.
+        assert_eq!(barrier.get("a").await.unwrap().unwrap().as_slice(), b"1");
+        barrier.probe("a").await.unwrap();
+        store.full.store(false, std::sync::atomic::Ordering::SeqCst);
+        barrier.delete("a").await.unwrap();
+        assert_eq!(barrier.write_failure(), None);
+        let stats = barrier.write_stats();
+        assert_eq!((stats.writes, stats.failures), (2, 1));
+        assert!(stats.seconds_total >= stats.seconds_max && stats.seconds_max > 0.0);
     }
 }

@@ -10,4 +10,4 @@ mod entry;
 mod store;
 
 pub use entry::{TokenEntry, TokenId, TokenRequest};
-pub use store::{DEFAULT_TTL_SECS, TokenError, TokenStore};
+pub use store::{DEFAULT_TTL_SECS, TokenError, TokenStore, TokenUse};

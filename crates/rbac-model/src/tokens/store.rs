@@ -38,6 +38,17 @@ impl From<keyring_core::Error> for TokenError {
     }
 }
 
+/// What spending one use of a token did.
+#[derive(Debug)]
+pub enum TokenUse {
+    /// Counted (or the token has no use limit).
+    Counted,
+    /// That was the last use: the token is revoked; its entry as it was.
+    Last(Arc<TokenEntry>),
+    /// The token was no longer there.
+    Gone,
+}
+
 #[derive(Default)]
 struct State {
     by_id: HashMap<TokenId, Arc<TokenEntry>>,
@@ -396,21 +407,21 @@ impl TokenStore {
         Ok(doomed.len())
     }
 
-    /// Counts one use of a limited-use token; the last use revokes it after
-    /// the request it authorizes. Returns false when no use was left.
-    pub async fn spend_use(&self, id: TokenId) -> Result<bool, TokenError> {
-        let entry = {
-            let state = self.state();
-            match state.by_id.get(&id) {
-                Some(e) if e.num_uses > 0 => (**e).clone(),
-                Some(_) => return Ok(true),
-                None => return Ok(false),
+    /// Counts one use of a limited-use token. The last use revokes it at
+    /// once, so no other request can use it, and hands back the entry the
+    /// request it authorizes may still show (Vault answers that one request
+    /// with the token tainted, `num_uses: -1`).
+    pub async fn spend_use(&self, id: TokenId) -> Result<TokenUse, TokenError> {
+        let current = self.state().by_id.get(&id).cloned();
+        let entry = match current {
+            Some(e) if e.num_uses == 1 => {
+                self.revoke(id).await?;
+                return Ok(TokenUse::Last(e));
             }
+            Some(e) if e.num_uses > 0 => (*e).clone(),
+            Some(_) => return Ok(TokenUse::Counted),
+            None => return Ok(TokenUse::Gone),
         };
-        if entry.num_uses == 1 {
-            self.revoke(id).await?;
-            return Ok(true);
-        }
         let _w = self.writes.lock().await;
         let mut next = entry;
         next.num_uses -= 1;
@@ -421,7 +432,7 @@ impl TokenStore {
         let mut state = self.state_mut();
         state.remove(id);
         state.insert(next);
-        Ok(true)
+        Ok(TokenUse::Counted)
     }
 
     /// Deletes expired tokens (with their subtrees); returns how many went.
@@ -573,11 +584,17 @@ mod tests {
             .create(None, r, "auth/token/create", None, t(0))
             .await
             .unwrap();
-        assert!(s.spend_use(e.id).await.unwrap());
+        assert!(matches!(
+            s.spend_use(e.id).await.unwrap(),
+            TokenUse::Counted
+        ));
         assert!(s.lookup(&tok, t(1)).is_some());
-        assert!(s.spend_use(e.id).await.unwrap());
+        assert!(matches!(
+            s.spend_use(e.id).await.unwrap(),
+            TokenUse::Last(_)
+        ));
         assert!(s.lookup(&tok, t(1)).is_none(), "the last use revoked it");
-        assert!(!s.spend_use(e.id).await.unwrap());
+        assert!(matches!(s.spend_use(e.id).await.unwrap(), TokenUse::Gone));
     }
 
     #[test]
