@@ -6,7 +6,8 @@ use tls_inventory::CertificateInfo;
 
 fuzz_target!(|data: &[u8]| {
     if let Some(info) = CertificateInfo::from_der(data) {
-        let _ = serde_json::to_string(&info);
         let _ = info.is_valid_at(0);
+        let _ = tls_inventory::java_date(info.not_after_unix);
     }
+    let _ = tls_inventory::dn::subject_java_name(data);
 });

@@ -43,6 +43,9 @@ class Keyward:
     root_token: str = ROOT_TOKEN
     admin_password: str = ADMIN_PASSWORD
     stderr_path: Path = field(default=None)
+    # The CA clients trust when the server was given its own certificate
+    # (`--tls-cert`); None: the dev CA under the data dir.
+    ca_file: str = field(default=None)
 
     @property
     def url(self) -> str:
@@ -50,7 +53,7 @@ class Keyward:
 
     @property
     def ca(self) -> str:
-        return str(self.data_dir / "tls" / "ca.pem")
+        return self.ca_file or str(self.data_dir / "tls" / "ca.pem")
 
     def session(self) -> requests.Session:
         s = requests.Session()
@@ -71,7 +74,10 @@ def binary() -> str:
     return str(root / "target" / "debug" / "keyward")
 
 
-def start(data_dir: Path, extra=()) -> Keyward:
+def start(data_dir: Path, extra=(), ca=None, cert=None) -> Keyward:
+    """Starts keyward in dev mode with `extra` flags; `ca` is the CA to trust
+    (default: the dev CA), `cert` a (certificate, key) pair the health check
+    presents (for a server that requires one)."""
     port = free_port()
     err = data_dir.parent / f"keyward-{port}.err"
     proc = subprocess.Popen(
@@ -79,13 +85,13 @@ def start(data_dir: Path, extra=()) -> Keyward:
          "--dev-root-token", ROOT_TOKEN, "--dev-admin-password", ADMIN_PASSWORD, *extra],
         stdout=subprocess.DEVNULL, stderr=open(err, "w"),
     )
-    kw = Keyward(data_dir=data_dir, port=port, process=proc, stderr_path=err)
+    kw = Keyward(data_dir=data_dir, port=port, process=proc, stderr_path=err, ca_file=ca)
     deadline = time.time() + 60
     while time.time() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"keyward exited: {err.read_text()}")
         try:
-            if Path(kw.ca).exists() and requests.get(kw.url + "/v1/sys/health", verify=kw.ca, timeout=2).status_code == 200:
+            if Path(kw.ca).exists() and requests.get(kw.url + "/v1/sys/health", verify=kw.ca, cert=cert, timeout=2).status_code == 200:
                 return kw
         except requests.RequestException:
             pass

@@ -6,6 +6,9 @@
 //! server generated.
 #![forbid(unsafe_code)]
 
+pub mod pki;
+pub mod tls;
+
 use std::io::Read;
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
@@ -62,6 +65,12 @@ pub struct Options {
     pub root_token: Option<String>,
     /// The admin password passed with `--dev-admin-password`.
     pub admin_password: Option<String>,
+    /// The CA the clients trust, when the server is given its own
+    /// certificates (`--tls-cert`); None: the dev CA under the data dir.
+    pub ca_file: Option<PathBuf>,
+    /// A client certificate and key `client()` presents (for a server that
+    /// requires one).
+    pub identity: Option<(PathBuf, PathBuf)>,
 }
 
 impl Default for Options {
@@ -71,6 +80,8 @@ impl Default for Options {
             args: Vec::new(),
             root_token: Some(format!("kw.test-root-{}", std::process::id())),
             admin_password: Some("Test-Admin-Password-1".to_string()),
+            ca_file: None,
+            identity: None,
         }
     }
 }
@@ -218,9 +229,17 @@ impl Server {
         std::fs::read_to_string(&self.stderr_path).unwrap_or_default()
     }
 
-    /// The dev CA certificate.
+    /// The CA the clients trust: `Options::ca_file`, or the dev CA.
     pub fn ca_path(&self) -> PathBuf {
-        self.data_dir.join("tls").join("ca.pem")
+        self.options
+            .ca_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("tls").join("ca.pem"))
+    }
+
+    /// Sends SIGHUP (reload TLS).
+    pub fn hangup(&self) {
+        signal(self.pid(), "HUP");
     }
 
     /// The server's process id.
@@ -260,9 +279,15 @@ impl Server {
             .unwrap_or_else(|| panic!("server did not print {label:?}"))
     }
 
-    /// An HTTP client that trusts only the server's CA.
+    /// An HTTP client that trusts only the server's CA (and presents
+    /// `Options::identity`, if any).
     pub fn client(&self) -> Client {
-        Client::new(self.base_url(), self.options.tls.then(|| self.ca_path()))
+        match &self.options.identity {
+            Some((cert, key)) if self.options.tls => {
+                Client::with_identity(self.base_url(), self.ca_path(), cert, key)
+            }
+            _ => Client::new(self.base_url(), self.options.tls.then(|| self.ca_path())),
+        }
     }
 
     /// A client that presents the dev admin certificate (`DIR/tls/admin.pem`).

@@ -21,6 +21,9 @@
 //!   against 1,000 roles / 100 action groups / 10,000 patterns, and the
 //!   recompile cost), then over HTTPS the rate of a cached Basic request
 //!   against the same request with a token, on a release build.
+//! - `bench tls`: the cost of a TLS reload (ArangoDB's POST, reloadcerts,
+//!   in process, SIGHUP) and the rate of new TLS connections before, during
+//!   and after reloads, on a release build; figures in `docs/performance.md`.
 //! - `bench transit`: the transit benchmark (wrk over HTTPS against a release
 //!   build); writes `docs/performance.md`. Not part of `ci`.
 #![forbid(unsafe_code)]
@@ -286,7 +289,27 @@ fn bench(what: &[String]) -> anyhow::Result<()> {
             run(c)
         }
         Some("transit") => bench::transit(),
-        _ => bail!("usage: cargo xtask bench authz|transit"),
+        Some("tls") => {
+            step("TLS reload latency and handshake rate (release build)");
+            let mut c = cargo();
+            c.args(["build", "--release", "-p", "keyward"]);
+            run(c)?;
+            let mut c = cargo();
+            c.args([
+                "run",
+                "--release",
+                "-p",
+                "keyward-tests",
+                "--bin",
+                "tls-bench",
+            ])
+            .env(
+                "KEYWARD_BIN",
+                root().join("target").join("release").join("keyward"),
+            );
+            run(c)
+        }
+        _ => bail!("usage: cargo xtask bench authz|transit|tls"),
     }
 }
 

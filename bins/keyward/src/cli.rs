@@ -93,6 +93,12 @@ pub(crate) struct ServerArgs {
     pub(crate) tls_disable: bool,
     /// PEM certificate chain of the server, leaf first.
     ///
+    /// Reloaded by SIGHUP, `POST /_admin/server/tls` and `PUT
+    /// P/ssl/http/reloadcerts`. Give the same file as --tls-key for
+    /// ArangoDB's key file (chain and key in one PEM file): the `keyfile`
+    /// summary of `/_admin/server/tls` is then that file's; with two files
+    /// it is the certificate file's bytes followed by the key file's.
+    ///
     /// Default: dev: `DIR/tls/server.pem`.
     #[arg(long, value_name = "FILE")]
     pub(crate) tls_cert: Option<PathBuf>,
@@ -105,11 +111,66 @@ pub(crate) struct ServerArgs {
     pub(crate) tls_key: Option<PathBuf>,
     /// PEM CA certificates for client certificates.
     ///
-    /// Clients are asked for a certificate but not required to send one.
+    /// Client certificates (the admin certificate of `[security]
+    /// authcz.admin_dn` among them) must chain to it; reported as
+    /// `clientCA` by `/_admin/server/tls` and reloaded with the rest.
     ///
     /// Default: dev: `DIR/tls/ca.pem`.
     #[arg(long, value_name = "FILE")]
     pub(crate) tls_client_ca: Option<PathBuf>,
+    /// Whether clients must present a certificate: none, optional or required.
+    ///
+    /// `optional`: every client is asked for a certificate from
+    /// --tls-client-ca and none is required (one from another CA fails the
+    /// handshake); `required`: a client without one fails the handshake;
+    /// `none`: no certificate is asked for. `optional` and `required` need
+    /// --tls-client-ca (dev mode: the dev CA).
+    ///
+    /// Default: `optional` with a client CA (dev mode: the dev CA), `none`
+    /// without.
+    #[arg(long, value_name = "MODE")]
+    pub(crate) tls_client_auth: Option<String>,
+    /// Serve FILE's certificate to clients that ask for NAME (SNI); repeatable.
+    ///
+    /// FILE holds that name's chain and key in one PEM file (ArangoDB's
+    /// `--ssl.server-name-indication`); NAME is matched exactly, other names
+    /// and clients that send none get --tls-cert. In the TOML file a table,
+    /// `[tls_sni]` with `"NAME" = "FILE"`; a flag wins for its name. NAME
+    /// must be a DNS name. The names are fixed at start; the files reload.
+    ///
+    /// Default: none.
+    #[arg(long = "tls-sni", value_name = "NAME=FILE")]
+    pub(crate) tls_sni: Vec<String>,
+    /// Address of the transport (node-to-node) listener.
+    ///
+    /// Mutual TLS with the transport certificate; a peer is admitted only
+    /// when its certificate's subject DN matches `[security] nodes_dn` or
+    /// the `nodesdn` API's lists (others get 403, without a certificate from
+    /// the CA no handshake). Serves `GET /_keyward/cluster/health` until
+    /// cluster traffic arrives. Must differ from --listen.
+    ///
+    /// Default: off.
+    #[arg(long, value_name = "ADDR")]
+    pub(crate) cluster_listen: Option<SocketAddr>,
+    /// PEM certificate chain of the transport listener.
+    ///
+    /// `transport_certificates_list` of `P/ssl/certs`; reloaded by `PUT
+    /// P/ssl/transport/reloadcerts` and SIGHUP. Goes with
+    /// --cluster-tls-key.
+    ///
+    /// Default: --tls-cert (dev: the dev server certificate).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) cluster_tls_cert: Option<PathBuf>,
+    /// PEM private key of the transport listener.
+    ///
+    /// Default: --tls-key (dev: the dev server key).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) cluster_tls_key: Option<PathBuf>,
+    /// PEM CA certificates that transport peers' certificates must chain to.
+    ///
+    /// Default: --tls-client-ca (dev: the dev CA).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) cluster_tls_ca: Option<PathBuf>,
     /// Folder of 32-byte key files that protect the data at rest.
     ///
     /// They protect the data key. Without it the data key is stored

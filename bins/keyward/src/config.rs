@@ -1,11 +1,13 @@
 //! The TOML configuration file and its merge with the command line.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use rbac_model::SecuritySettings;
 use serde::Deserialize;
+use tls_inventory::ClientAuth;
 
 use crate::cli::ServerArgs;
 
@@ -22,6 +24,13 @@ pub(crate) struct FileConfig {
     pub(crate) tls_cert: Option<PathBuf>,
     pub(crate) tls_key: Option<PathBuf>,
     pub(crate) tls_client_ca: Option<PathBuf>,
+    pub(crate) tls_client_auth: Option<String>,
+    /// Server name → key file (`--tls-sni NAME=FILE`).
+    pub(crate) tls_sni: Option<BTreeMap<String, PathBuf>>,
+    pub(crate) cluster_listen: Option<SocketAddr>,
+    pub(crate) cluster_tls_cert: Option<PathBuf>,
+    pub(crate) cluster_tls_key: Option<PathBuf>,
+    pub(crate) cluster_tls_ca: Option<PathBuf>,
     pub(crate) encryption_keyfolder: Option<PathBuf>,
     pub(crate) audit_log: Option<PathBuf>,
     pub(crate) security_config: Option<PathBuf>,
@@ -50,6 +59,13 @@ pub(crate) struct Settings {
     pub(crate) tls_cert: Option<PathBuf>,
     pub(crate) tls_key: Option<PathBuf>,
     pub(crate) tls_client_ca: Option<PathBuf>,
+    /// `None`: optional with a client CA, none without.
+    pub(crate) tls_client_auth: Option<ClientAuth>,
+    pub(crate) tls_sni: BTreeMap<String, PathBuf>,
+    pub(crate) cluster_listen: Option<SocketAddr>,
+    pub(crate) cluster_tls_cert: Option<PathBuf>,
+    pub(crate) cluster_tls_key: Option<PathBuf>,
+    pub(crate) cluster_tls_ca: Option<PathBuf>,
     pub(crate) encryption_keyfolder: Option<PathBuf>,
     #[allow(dead_code)] // the audit issue opens it
     pub(crate) audit_log: Option<PathBuf>,
@@ -64,6 +80,12 @@ pub(crate) struct Settings {
 const DEV_SECURITY_DEFAULTS: &[(&[&str], &str)] = &[
     (&["ssl_cert_reload_enabled"], "true"),
     (&["nodes_dn_dynamic_config_enabled"], "true"),
+    // The dev server certificate, so that a dev node's own certificate is a
+    // node on the transport listener (the demo lists its node certificate).
+    (
+        &["nodes_dn"],
+        r#"["CN=localhost,OU=keyward dev,O=keyward"]"#,
+    ),
     (
         &["authcz", "admin_dn"],
         r#"["CN=admin,OU=keyward,O=keyward"]"#,
@@ -108,6 +130,42 @@ fn security_settings(table: Option<toml::Table>, dev: bool) -> anyhow::Result<Se
 
 pub(crate) const DEFAULT_LISTEN: &str = "127.0.0.1:8200";
 
+fn client_auth(mode: &str) -> anyhow::Result<ClientAuth> {
+    Ok(match mode {
+        "none" => ClientAuth::None,
+        "optional" => ClientAuth::Optional,
+        "required" => ClientAuth::Required,
+        other => bail!("--tls-client-auth must be none, optional or required, not {other:?}"),
+    })
+}
+
+/// `NAME=FILE` of `--tls-sni`.
+fn sni_flag(flag: &str) -> anyhow::Result<(String, PathBuf)> {
+    match flag.split_once('=') {
+        Some((name, file)) if !name.is_empty() && !file.is_empty() => {
+            Ok((name.to_string(), PathBuf::from(file)))
+        }
+        _ => bail!("--tls-sni takes NAME=FILE, not {flag:?}"),
+    }
+}
+
+/// A server name a client can send in SNI: a DNS name, no IP address.
+fn check_sni_name(name: &str) -> anyhow::Result<()> {
+    let ok = name.len() <= 253
+        && name.parse::<std::net::IpAddr>().is_err()
+        && name.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && label
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        });
+    if !ok {
+        bail!("--tls-sni: {name:?} is not a DNS name a client can ask for");
+    }
+    Ok(())
+}
+
 /// Paths in a config file are relative to the file's folder.
 fn relative_to(base: &Path, p: Option<PathBuf>) -> Option<PathBuf> {
     p.map(|p| if p.is_relative() { base.join(p) } else { p })
@@ -126,6 +184,16 @@ impl Settings {
                 cfg.tls_cert = relative_to(base, cfg.tls_cert);
                 cfg.tls_key = relative_to(base, cfg.tls_key);
                 cfg.tls_client_ca = relative_to(base, cfg.tls_client_ca);
+                cfg.cluster_tls_cert = relative_to(base, cfg.cluster_tls_cert);
+                cfg.cluster_tls_key = relative_to(base, cfg.cluster_tls_key);
+                cfg.cluster_tls_ca = relative_to(base, cfg.cluster_tls_ca);
+                if let Some(sni) = cfg.tls_sni.as_mut() {
+                    for file in sni.values_mut() {
+                        if file.is_relative() {
+                            *file = base.join(&*file);
+                        }
+                    }
+                }
                 cfg.encryption_keyfolder = relative_to(base, cfg.encryption_keyfolder);
                 cfg.audit_log = relative_to(base, cfg.audit_log);
                 cfg.security_config = relative_to(base, cfg.security_config);
@@ -151,6 +219,18 @@ impl Settings {
             Some("json") => LogFormat::Json,
             Some(other) => bail!("--log-format must be text or json, not {other:?}"),
         };
+        // The file's SNI names, then the flags' (a flag wins for its name).
+        let mut tls_sni = file.tls_sni.unwrap_or_default();
+        for flag in &args.tls_sni {
+            let (name, path) = sni_flag(flag)?;
+            tls_sni.insert(name, path);
+        }
+        let tls_client_auth = args
+            .tls_client_auth
+            .or(file.tls_client_auth)
+            .as_deref()
+            .map(client_auth)
+            .transpose()?;
         let settings = Settings {
             dev,
             data_dir,
@@ -161,6 +241,12 @@ impl Settings {
             tls_cert: args.tls_cert.or(file.tls_cert),
             tls_key: args.tls_key.or(file.tls_key),
             tls_client_ca: args.tls_client_ca.or(file.tls_client_ca),
+            tls_client_auth,
+            tls_sni,
+            cluster_listen: args.cluster_listen.or(file.cluster_listen),
+            cluster_tls_cert: args.cluster_tls_cert.or(file.cluster_tls_cert),
+            cluster_tls_key: args.cluster_tls_key.or(file.cluster_tls_key),
+            cluster_tls_ca: args.cluster_tls_ca.or(file.cluster_tls_ca),
             encryption_keyfolder: args.encryption_keyfolder.or(file.encryption_keyfolder),
             audit_log: args.audit_log.or(file.audit_log),
             security_config: args.security_config.or(file.security_config),
@@ -184,6 +270,57 @@ impl Settings {
             bail!(
                 "outside dev mode, give --tls-cert and --tls-key (or --tls-disable to serve plain HTTP)"
             );
+        }
+        // Dev mode without --tls-cert makes its own CA and asks clients for
+        // a certificate from it.
+        let dev_ca = self.dev && self.tls_cert.is_none();
+        if matches!(
+            self.tls_client_auth,
+            Some(ClientAuth::Optional | ClientAuth::Required)
+        ) && self.tls_client_ca.is_none()
+            && !dev_ca
+        {
+            bail!("--tls-client-auth optional or required needs --tls-client-ca");
+        }
+        if self.tls_disable
+            && (!self.tls_sni.is_empty()
+                || self.tls_client_ca.is_some()
+                || self.tls_client_auth.is_some())
+        {
+            bail!("--tls-sni, --tls-client-ca and --tls-client-auth need TLS; drop --tls-disable");
+        }
+        for name in self.tls_sni.keys() {
+            check_sni_name(name)?;
+        }
+        if self.cluster_tls_cert.is_some() != self.cluster_tls_key.is_some() {
+            bail!("--cluster-tls-cert and --cluster-tls-key go together");
+        }
+        match self.cluster_listen {
+            Some(addr) => {
+                if addr == self.listen {
+                    bail!("--cluster-listen must differ from --listen");
+                }
+                let has_cert = self.cluster_tls_cert.is_some()
+                    || self.tls_cert.is_some()
+                    || (self.dev && !self.tls_disable);
+                if !has_cert {
+                    bail!(
+                        "--cluster-listen needs a certificate: --cluster-tls-cert and --cluster-tls-key"
+                    );
+                }
+                if self.cluster_tls_ca.is_none() && self.tls_client_ca.is_none() && !dev_ca {
+                    bail!(
+                        "--cluster-listen needs the CA that peers' certificates chain to: --cluster-tls-ca (or --tls-client-ca)"
+                    );
+                }
+            }
+            None => {
+                if self.cluster_tls_cert.is_some() || self.cluster_tls_ca.is_some() {
+                    bail!(
+                        "--cluster-tls-cert, --cluster-tls-key and --cluster-tls-ca need --cluster-listen"
+                    );
+                }
+            }
         }
         if self.dev_root_token.as_deref() == Some("") {
             bail!("--dev-root-token must not be empty");

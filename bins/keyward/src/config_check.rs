@@ -1,7 +1,8 @@
 //! `keyward config check FILE`: everything a start would refuse in a
 //! configuration, found without starting: unknown keys, bad values, and
-//! the files it names (TLS certificate and key, client CA, key folder,
-//! security YAML). Nothing is written and no port is opened.
+//! the files it names (TLS certificate and key, client CA, SNI files, the
+//! transport listener's certificate and CA, key folder, security YAML).
+//! Nothing is written and no port is opened.
 
 use std::path::{Path, PathBuf};
 
@@ -20,6 +21,10 @@ pub(crate) fn check(file: &Path) -> anyhow::Result<()> {
         ..Default::default()
     })?;
     println!("{}: keys and values are valid", file.display());
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
     if settings.tls_disable {
         println!("TLS: disabled (plain HTTP)");
     } else if let (Some(cert), Some(key)) = (&settings.tls_cert, &settings.tls_key) {
@@ -27,17 +32,15 @@ pub(crate) fn check(file: &Path) -> anyhow::Result<()> {
             cert: cert.clone(),
             key: key.clone(),
             client_ca: settings.tls_client_ca.clone(),
-            client_auth: if settings.tls_client_ca.is_some() {
-                ClientAuth::Optional
-            } else {
-                ClientAuth::None
-            },
-            sni: Default::default(),
+            client_auth: settings
+                .tls_client_auth
+                .unwrap_or(if settings.tls_client_ca.is_some() {
+                    ClientAuth::Optional
+                } else {
+                    ClientAuth::None
+                }),
+            sni: settings.tls_sni.clone(),
         };
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or(0);
         let loaded = files
             .load(now)
             .with_context(|| format!("the TLS files ({}, {})", cert.display(), key.display()))?;
@@ -50,8 +53,37 @@ pub(crate) fn check(file: &Path) -> anyhow::Result<()> {
                 ""
             }
         );
+        for name in loaded.inventory.sni.keys() {
+            println!("TLS: SNI {name}: chain and key match");
+        }
     } else {
         println!("TLS: dev certificates under the data dir");
+    }
+    if settings.cluster_listen.is_some() && !settings.dev {
+        // The transport files default to the HTTP ones and their CA to the client CA.
+        let (cert, key) = match (&settings.cluster_tls_cert, &settings.cluster_tls_key) {
+            (Some(c), Some(k)) => (c.clone(), k.clone()),
+            _ => (
+                settings.tls_cert.clone().unwrap_or_default(),
+                settings.tls_key.clone().unwrap_or_default(),
+            ),
+        };
+        let files = TlsFiles {
+            client_ca: settings
+                .cluster_tls_ca
+                .clone()
+                .or_else(|| settings.tls_client_ca.clone()),
+            client_auth: ClientAuth::Required,
+            ..TlsFiles::simple(cert.clone(), key.clone())
+        };
+        files.load(now).with_context(|| {
+            format!(
+                "the transport TLS files ({}, {})",
+                cert.display(),
+                key.display()
+            )
+        })?;
+        println!("transport TLS: private key matches, peers' CA readable");
     }
     if let Some(folder) = &settings.encryption_keyfolder {
         let keys = KeyFolder::read(folder)

@@ -10,7 +10,7 @@ use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
-use tls_inventory::ReloadableTls;
+use tls_inventory::{ReloadableTls, TlsSession};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -48,7 +48,10 @@ pub(crate) async fn serve(
         tokio::spawn(async move {
             match tls {
                 Some(tls) => {
-                    let acceptor = tokio_rustls::TlsAcceptor::from(tls.current());
+                    // The configuration current now serves this connection for
+                    // its whole life; a reload affects only later ones.
+                    let loaded = tls.loaded();
+                    let acceptor = tokio_rustls::TlsAcceptor::from(loaded.config.clone());
                     let stream = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp))
                         .await
                     {
@@ -62,24 +65,22 @@ pub(crate) async fn serve(
                             return;
                         }
                     };
-                    let peer_certificates = stream
-                        .get_ref()
-                        .1
-                        .peer_certificates()
-                        .map(|certs| certs.iter().map(|c| c.as_ref().to_vec()).collect())
-                        .unwrap_or_default();
+                    let session = TlsSession::of(stream.get_ref().1, &loaded);
+                    drop(loaded);
                     let conn = ConnInfo {
                         remote_addr: Some(remote),
                         tls: true,
-                        peer_certificates,
+                        peer_certificates: session.peer_certificates,
+                        tls_protocol: session.protocol,
+                        tls_cipher: session.cipher,
+                        local_certificates: session.local_certificates,
                     };
                     serve_connection(&builder, TokioIo::new(stream), api, conn, watcher).await;
                 }
                 None => {
                     let conn = ConnInfo {
                         remote_addr: Some(remote),
-                        tls: false,
-                        peer_certificates: Vec::new(),
+                        ..ConnInfo::default()
                     };
                     serve_connection(&builder, TokioIo::new(tcp), api, conn, watcher).await;
                 }

@@ -5,6 +5,7 @@
 
 mod cli;
 mod client;
+mod cluster;
 mod config;
 mod config_check;
 mod dev;

@@ -140,44 +140,7 @@ pub(crate) async fn run(args: ServerArgs) -> anyhow::Result<()> {
     }
 
     let clock = Arc::new(SystemClock);
-    let dev_tls = dev::DevTls::under(&data_dir);
-    let tls = if settings.tls_disable {
-        None
-    } else {
-        let files = match (&settings.tls_cert, &settings.tls_key) {
-            (Some(cert), Some(key)) => TlsFiles {
-                cert: absolute(cert)?,
-                key: absolute(key)?,
-                client_ca: settings
-                    .tls_client_ca
-                    .as_deref()
-                    .map(absolute)
-                    .transpose()?,
-                client_auth: if settings.tls_client_ca.is_some() {
-                    ClientAuth::Optional
-                } else {
-                    ClientAuth::None
-                },
-                sni: Default::default(),
-            },
-            _ => {
-                dev_tls.ensure(clock.now().unix_secs())?;
-                TlsFiles {
-                    cert: dev_tls.cert.clone(),
-                    key: dev_tls.key.clone(),
-                    client_ca: Some(dev_tls.ca.clone()),
-                    // As in the OpenSearch demo: ask every client for a
-                    // certificate, require none.
-                    client_auth: ClientAuth::Optional,
-                    sni: Default::default(),
-                }
-            }
-        };
-        Some(Arc::new(
-            ReloadableTls::new(files, clock.now().unix_secs())
-                .context("cannot load the TLS certificate")?,
-        ))
-    };
+    let (tls, transport_tls) = tls_layers(&settings, &data_dir, clock.now().unix_secs())?;
 
     let bootstrap = security_bootstrap(&settings)?;
     let api = Api::open(
@@ -185,6 +148,7 @@ pub(crate) async fn run(args: ServerArgs) -> anyhow::Result<()> {
             barrier: barrier.clone(),
             clock: clock.clone(),
             tls: tls.clone(),
+            transport_tls: transport_tls.clone(),
         },
         ApiConfig {
             security: settings.security.clone(),
@@ -227,6 +191,19 @@ pub(crate) async fn run(args: ServerArgs) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {}", settings.listen))?;
     let addr = listener.local_addr()?;
     let scheme = if tls.is_some() { "https" } else { "http" };
+    let cluster = match (settings.cluster_listen, &transport_tls) {
+        (Some(cluster_addr), Some(t)) => {
+            let l = tokio::net::TcpListener::bind(cluster_addr)
+                .await
+                .with_context(|| format!("cannot listen on {cluster_addr} (--cluster-listen)"))?;
+            Some((l, t.clone()))
+        }
+        _ => None,
+    };
+    let cluster_addr = match &cluster {
+        Some((l, _)) => Some(l.local_addr()?),
+        None => None,
+    };
 
     print_banner(
         &settings,
@@ -236,6 +213,7 @@ pub(crate) async fn run(args: ServerArgs) -> anyhow::Result<()> {
         scheme,
         addr,
         tls.as_deref(),
+        cluster_addr,
         creds.as_ref(),
     );
 
@@ -244,9 +222,12 @@ pub(crate) async fn run(args: ServerArgs) -> anyhow::Result<()> {
         listener,
         tls.clone(),
         api.clone(),
-        stop_rx,
+        stop_rx.clone(),
         DRAIN,
     ));
+
+    let cluster_server = cluster
+        .map(|(l, t)| tokio::spawn(crate::cluster::serve(l, t, api.clone(), stop_rx.clone())));
 
     let rotation = tokio::spawn(auto_rotation(api.clone(), clock.clone()));
 
@@ -257,24 +238,150 @@ pub(crate) async fn run(args: ServerArgs) -> anyhow::Result<()> {
         tokio::select! {
             _ = term.recv() => break,
             _ = int.recv() => break,
-            _ = hup.recv() => match &tls {
-                Some(tls) => match tls.reload(clock.now().unix_secs()) {
-                    Ok(_) => tracing::info!(target: "keyward::tls", "SIGHUP: TLS certificates reloaded"),
-                    Err(e) => tracing::error!(target: "keyward::tls", error = %e, "SIGHUP: TLS reload failed; the previous certificates keep serving"),
-                },
-                None => tracing::info!(target: "keyward::tls", "SIGHUP: TLS is disabled, nothing to reload"),
-            },
+            _ = hup.recv() => reload_on_hangup(&tls, &transport_tls, clock.now().unix_secs()).await,
         }
     }
     tracing::info!("shutting down");
     let _ = stop_tx.send(true);
     rotation.abort();
     server.await.context("listener task")?;
+    if let Some(c) = cluster_server {
+        c.await.context("cluster listener task")?;
+    }
     // The last references to the store go here: redb closes the file cleanly.
     drop(api);
     drop(barrier);
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The rustls configurations of the HTTP listener and of the transport
+/// listener, built from the flags (dev mode: its own certificates where no
+/// file is given).
+#[allow(clippy::type_complexity)]
+fn tls_layers(
+    settings: &Settings,
+    data_dir: &Path,
+    now: i64,
+) -> anyhow::Result<(Option<Arc<ReloadableTls>>, Option<Arc<ReloadableTls>>)> {
+    let dev_tls = dev::DevTls::under(data_dir);
+    let dev_files = settings.dev && settings.tls_cert.is_none() && !settings.tls_disable;
+    let dev_needed = dev_files
+        || (settings.dev
+            && settings.cluster_listen.is_some()
+            && settings.cluster_tls_cert.is_none()
+            && settings.tls_cert.is_none());
+    if dev_needed {
+        dev_tls.ensure(now)?;
+    }
+    // The HTTP layer's certificate, key and client CA.
+    let (cert, key, client_ca) = match (&settings.tls_cert, &settings.tls_key) {
+        (Some(cert), Some(key)) => (
+            Some(absolute(cert)?),
+            Some(absolute(key)?),
+            settings
+                .tls_client_ca
+                .as_deref()
+                .map(absolute)
+                .transpose()?,
+        ),
+        _ if settings.dev => (
+            Some(dev_tls.cert.clone()),
+            Some(dev_tls.key.clone()),
+            match &settings.tls_client_ca {
+                Some(ca) => Some(absolute(ca)?),
+                None => Some(dev_tls.ca.clone()),
+            },
+        ),
+        _ => (None, None, None),
+    };
+    let http = if settings.tls_disable {
+        None
+    } else {
+        let (Some(cert), Some(key)) = (cert.clone(), key.clone()) else {
+            bail!("no TLS certificate: give --tls-cert and --tls-key");
+        };
+        let client_auth = match (settings.tls_client_auth, &client_ca) {
+            (Some(mode), _) => mode,
+            // As in the OpenSearch demo: ask every client for a certificate,
+            // require none.
+            (None, Some(_)) => ClientAuth::Optional,
+            (None, None) => ClientAuth::None,
+        };
+        let mut sni = std::collections::BTreeMap::new();
+        for (name, file) in &settings.tls_sni {
+            sni.insert(name.clone(), absolute(file)?);
+        }
+        let files = TlsFiles {
+            cert,
+            key,
+            client_ca: client_ca.clone(),
+            client_auth,
+            sni,
+        };
+        Some(Arc::new(
+            ReloadableTls::new(files, now).context("cannot load the TLS certificate")?,
+        ))
+    };
+    let transport = match settings.cluster_listen {
+        None => None,
+        Some(_) => {
+            let (cert, key) = match (&settings.cluster_tls_cert, &settings.cluster_tls_key) {
+                (Some(c), Some(k)) => (absolute(c)?, absolute(k)?),
+                _ => match (cert, key) {
+                    (Some(c), Some(k)) => (c, k),
+                    _ => (dev_tls.cert.clone(), dev_tls.key.clone()),
+                },
+            };
+            let ca = match &settings.cluster_tls_ca {
+                Some(ca) => absolute(ca)?,
+                None => match client_ca {
+                    Some(ca) => ca,
+                    None if settings.dev => dev_tls.ca.clone(),
+                    None => bail!("--cluster-listen needs --cluster-tls-ca (or --tls-client-ca)"),
+                },
+            };
+            let files = TlsFiles {
+                cert,
+                key,
+                client_ca: Some(ca),
+                // Mutual TLS: a peer without a certificate from the CA fails the handshake.
+                client_auth: ClientAuth::Required,
+                sni: Default::default(),
+            };
+            Some(Arc::new(ReloadableTls::new(files, now).context(
+                "cannot load the transport (--cluster-listen) certificate",
+            )?))
+        }
+    };
+    Ok((http, transport))
+}
+
+/// SIGHUP: every TLS layer re-reads its files, as `POST /_admin/server/tls`
+/// does; a layer whose files do not load keeps serving the old ones.
+async fn reload_on_hangup(
+    http: &Option<Arc<ReloadableTls>>,
+    transport: &Option<Arc<ReloadableTls>>,
+    now: i64,
+) {
+    if http.is_none() && transport.is_none() {
+        tracing::info!(target: "keyward::tls", "SIGHUP: TLS is disabled, nothing to reload");
+        return;
+    }
+    for (layer, tls) in [("http", http), ("transport", transport)] {
+        let Some(tls) = tls.clone() else { continue };
+        match tokio::task::spawn_blocking(move || tls.reload(now)).await {
+            Ok(Ok(_)) => {
+                tracing::info!(target: "keyward::tls", layer, "SIGHUP: TLS certificates reloaded")
+            }
+            Ok(Err(e)) => {
+                tracing::error!(target: "keyward::tls", layer, error = %e, "SIGHUP: TLS reload failed; the previous certificates keep serving")
+            }
+            Err(e) => {
+                tracing::error!(target: "keyward::tls", layer, error = %e, "SIGHUP: the TLS reload task failed")
+            }
+        }
+    }
 }
 
 /// How often the keys due for automatic rotation are looked for.
@@ -301,6 +408,7 @@ fn print_banner(
     scheme: &str,
     addr: std::net::SocketAddr,
     tls: Option<&ReloadableTls>,
+    cluster_addr: Option<std::net::SocketAddr>,
     creds: Option<&dev::DevCredentials>,
 ) {
     let mode = if settings.dev { "dev server" } else { "server" };
@@ -320,13 +428,27 @@ fn print_banner(
         println!("  server cert:      {}", files.cert.display());
         println!("  server key:       {}", files.key.display());
         if let Some(ca) = &files.client_ca {
-            println!("  CA (clients):     {}", ca.display());
+            let mode = match files.client_auth {
+                ClientAuth::None => "not asked",
+                ClientAuth::Optional => "asked, optional",
+                ClientAuth::Required => "required",
+            };
+            println!(
+                "  CA (clients):     {} (client certificates {mode})",
+                ca.display()
+            );
+        }
+        for (name, file) in &files.sni {
+            println!("  SNI {name}: {}", file.display());
         }
         if settings.dev {
             let dev_tls = dev::DevTls::under(data_dir);
             println!("  admin cert:       {}", dev_tls.admin_cert.display());
             println!("  admin key:        {}", dev_tls.admin_key.display());
         }
+    }
+    if let Some(cluster) = cluster_addr {
+        println!("  cluster listen:   https://{cluster} (mutual TLS, peers by nodes_dn)");
     }
     if let Some(creds) = creds {
         println!("  transit mount:    transit/");

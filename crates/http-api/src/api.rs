@@ -44,6 +44,8 @@ pub struct Services {
     pub clock: Arc<dyn Clock>,
     /// The server's TLS configuration, when it serves TLS.
     pub tls: Option<Arc<ReloadableTls>>,
+    /// The transport (node-to-node) listener's TLS, when there is one.
+    pub transport_tls: Option<Arc<ReloadableTls>>,
 }
 
 /// Settings of the API.
@@ -84,6 +86,12 @@ pub struct ConnInfo {
     pub tls: bool,
     /// The peer's certificate chain (DER), leaf first, when it sent one.
     pub peer_certificates: Vec<Vec<u8>>,
+    /// The TLS protocol negotiated (`TLSv1.3`), when TLS.
+    pub tls_protocol: Option<String>,
+    /// The cipher suite negotiated, by its IANA name, when TLS.
+    pub tls_cipher: Option<String>,
+    /// The certificate chain the server presented (DER), leaf first.
+    pub local_certificates: Vec<Vec<u8>>,
 }
 
 /// keyward's HTTP API: every route of every family.
@@ -219,6 +227,7 @@ async fn load_state(services: Services, config: ApiConfig) -> Result<State, Erro
         mounts,
         policies,
         tls: services.tls,
+        transport_tls: services.transport_tls,
     };
     Ok(state)
 }
@@ -311,6 +320,31 @@ impl Api {
             .metrics
             .rotations("transit_key_auto", rotated as u64);
         rotated
+    }
+
+    /// Whether a transport peer whose certificate's subject DN (RFC 2253)
+    /// is `dn` is a node: the DN, or the DN without spaces, matches an entry
+    /// of the static `nodes_dn` or, with `nodes_dn_dynamic_config_enabled`,
+    /// of the `nodesdn` API's lists (the plugin's `WildcardMatcher`: exact,
+    /// `*`/`?` wildcards, `/regex/`; case-sensitive).
+    pub fn admits_node(&self, dn: &str) -> bool {
+        let state = self.state();
+        let security = &state.security;
+        let compact = dn.replace(' ', "");
+        let matches = |pattern: &String| {
+            let p = rbac_model::pattern::Pattern::new(pattern);
+            p.matches(dn) || p.matches(&compact)
+        };
+        if security.settings.nodes_dn.iter().any(matches) {
+            return true;
+        }
+        security.settings.nodes_dn_dynamic_config_enabled
+            && security
+                .current()
+                .config
+                .nodes_dn
+                .values()
+                .any(|entry| entry.nodes_dn.iter().any(matches))
     }
 
     /// Answers one request. Never fails: every failure is a response in the
@@ -464,7 +498,8 @@ impl Api {
                 r.permission != Permission::Open
                     && !(state.config.unauthenticated_metrics && r.path == METRICS_PATH)
             }
-            None => allowlist_on || family == Family::Vault,
+            // ArangoDB authenticates before it routes: 401 comes first.
+            None => allowlist_on || family == Family::Vault || family == Family::Arango,
         };
         let ip = conn.remote_addr.map(|a| a.ip());
         let cert_dn = client_certificate_dn(&conn);
@@ -836,6 +871,9 @@ impl Api {
                         }
                     }
                     Admin::Superuser => false,
+                    Admin::Explicit(permission) => {
+                        security.is_rest_admin(snapshot, principal, &roles, Some(permission))
+                    }
                 };
                 if allowed {
                     Ok(())
@@ -848,7 +886,8 @@ impl Api {
 }
 
 fn add_deprecation_warning(response: &mut Response<Body>) {
-    response.headers_mut().insert(
+    // Appended: a handler may have added a warning of its own.
+    response.headers_mut().append(
         http::header::WARNING,
         http::HeaderValue::from_static(family::opensearch::LEGACY_WARNING),
     );

@@ -21,12 +21,9 @@ use secrecy::{ExposeSecret, SecretString};
 use crate::security::AuthFailures;
 
 /// The subject DN of the client's TLS certificate (the leaf), as the plugin
-/// prints it (RFC 2253/4514 order).
+/// prints it (`X500Principal.getName()`, RFC 2253).
 pub(crate) fn client_certificate_dn(conn: &crate::api::ConnInfo) -> Option<String> {
-    use x509_cert::der::Decode;
-    let der = conn.peer_certificates.first()?;
-    let cert = x509_cert::Certificate::from_der(der).ok()?;
-    Some(cert.tbs_certificate().subject().to_string())
+    tls_inventory::dn::subject_dn(conn.peer_certificates.first()?)
 }
 
 /// Upper bound of the Basic-auth cache; when full, expired entries go first,

@@ -70,6 +70,9 @@ pub enum Admin {
     ConfigUpdate,
     /// The admin certificate or the root token only (keyward's securityadmin).
     Superuser,
+    /// REST admin through this `restapi:admin/*` permission (the endpoints
+    /// whose methods need different ones: `ssl/certs` and `reloadcerts`).
+    Explicit(&'static str),
 }
 
 /// The name of the REST-API gate of an endpoint, as documents show it.
@@ -106,6 +109,7 @@ impl Permission {
                 .unwrap_or_else(|| gate_name(*endpoint)),
             Permission::SecurityApi(_, Admin::ConfigUpdate) => "restapi:admin/config/update",
             Permission::SecurityApi(_, Admin::Superuser) => "superuser",
+            Permission::SecurityApi(_, Admin::Explicit(permission)) => permission,
             Permission::VaultAcl => "vault-acl",
         }
     }
@@ -217,14 +221,20 @@ pub(crate) const MOUNT_PREFIX: &str = "/v1/{mount}";
 /// The cluster action that rotates the encryption-at-rest user keys.
 pub(crate) const ENCRYPTION_ROTATE: &str = "cluster:admin/keyward/encryption/rotate";
 
+/// The cluster action that reads the TLS inventory (every authenticated
+/// caller holds it, as in ArangoDB).
+pub(crate) const TLS_MONITOR: &str = "cluster:monitor/keyward/tls";
+/// The cluster action that reloads the TLS files (ArangoDB's superuser-only POST).
+pub(crate) const TLS_RELOAD: &str = "cluster:admin/keyward/tls/reload";
+
 /// Every keyward cluster action of DESIGN.md and every `restapi:admin/*`
 /// permission: the evaluator precomputes its answer for each of them. The
 /// routes of the TLS, log-level and secret-key issues take their names from
 /// this list.
 pub(crate) const KNOWN_ACTIONS: &[&str] = &[
     ENCRYPTION_ROTATE,
-    "cluster:monitor/keyward/tls",
-    "cluster:admin/keyward/tls/reload",
+    TLS_MONITOR,
+    TLS_RELOAD,
     "cluster:admin/keyward/log/level",
     "cluster:admin/keyward/secrets/keys/rotate",
     "cluster:admin/keyward/secrets/keys/inactive",
@@ -324,6 +334,7 @@ pub(crate) fn table() -> Vec<Route> {
         "SHA-256 of each encryption-at-rest user key now in use",
         handler(handlers::encryption::read),
     );
+    handlers::tls::routes(&mut t);
 
     t.routes
 }
@@ -920,7 +931,7 @@ impl Table {
 
     /// An ArangoDB route, reachable as is (database `_system`) and under
     /// `/_db/{db}` as python-arango sends it.
-    fn add_arango(
+    pub(crate) fn add_arango(
         &mut self,
         methods: &'static [Method],
         path: &str,

@@ -30,6 +30,8 @@ pub(crate) struct State {
     pub(crate) cluster: ClusterInfo,
     pub(crate) mounts: Mounts,
     pub(crate) policies: Policies,
-    #[allow(dead_code)] // the TLS issue serves its inventory from it
+    /// The HTTP listener's TLS (none: plain HTTP).
     pub(crate) tls: Option<Arc<ReloadableTls>>,
+    /// The transport (node-to-node) listener's TLS (none: no cluster listener).
+    pub(crate) transport_tls: Option<Arc<ReloadableTls>>,
 }

@@ -26,6 +26,7 @@ async fn api() -> Api {
             barrier,
             clock: Arc::new(FixedClock),
             tls: None,
+            transport_tls: None,
         },
         // The demo security configuration maps backend role `admin` to all_access.
         ApiConfig {

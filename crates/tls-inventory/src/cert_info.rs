@@ -2,123 +2,146 @@
 //! `GET /_plugins/_security/api/ssl/certs` and `/certificates`.
 
 use std::fmt::Write;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::{Ipv4Addr, Ipv6Addr};
 
-use der::Decode;
-use der::asn1::Utf8StringRef;
-use serde::Serialize;
+use der::asn1::Any;
+use der::{Decode, Tag, Tagged};
+use ring::digest::{SHA256, digest};
 use x509_cert::Certificate;
 use x509_cert::ext::pkix::SubjectAltName;
 use x509_cert::ext::pkix::name::GeneralName;
 
-use crate::dn::rfc2253;
+use crate::dn::{java_name, rfc2253, string_of};
 
 /// One certificate as the plugin describes it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CertificateInfo {
-    /// Issuer DN in RFC 2253.
+    /// Issuer DN in RFC 2253, as `X500Principal.getName()` prints it.
     pub issuer_dn: String,
     /// Subject DN in RFC 2253.
     pub subject_dn: String,
-    /// Subject alternative names as Java prints a sorted list of `[type, value]`
-    /// pairs: `[[2, localhost], [7, 127.0.0.1]]`; `""` without the extension.
+    /// Subject alternative names as Java prints the plugin's sorted set of
+    /// `[type, value]` pairs: `[[2, localhost], [7, 127.0.0.1]]`; `""`
+    /// without the extension.
     pub san: String,
-    /// Start of validity, ISO-8601 UTC (`2023-04-14T13:23:00Z`).
+    /// Start of validity, ISO-8601 UTC as `Instant.toString()` prints it.
     pub not_before: String,
     /// End of validity, ISO-8601 UTC.
     pub not_after: String,
-    /// Serial number in decimal.
+    /// Serial number in decimal (`BigInteger.toString()`).
     pub serial_number: String,
+    /// Lowercase hex SHA-256 of the DER encoding.
+    pub sha256_fingerprint: String,
     /// Seconds since the epoch of `not_before`.
-    #[serde(skip)]
     pub not_before_unix: i64,
     /// Seconds since the epoch of `not_after`.
-    #[serde(skip)]
     pub not_after_unix: i64,
 }
 
-/// Java's `InetAddress.getHostAddress()`: IPv6 in full, without `::`.
-fn java_ip(ip: IpAddr) -> String {
-    match ip {
-        IpAddr::V4(v4) => v4.to_string(),
-        IpAddr::V6(v6) => v6
-            .segments()
-            .iter()
-            .map(|s| format!("{s:x}"))
-            .collect::<Vec<_>>()
-            .join(":"),
-    }
-}
-
-fn ip_from(bytes: &[u8]) -> String {
+/// Java's `InetAddress.getHostAddress()`: IPv6 in full, without `::`; an
+/// IPv4-mapped IPv6 address as IPv4.
+fn java_ip(bytes: &[u8]) -> Option<String> {
     match bytes.len() {
-        4 => java_ip(IpAddr::V4(Ipv4Addr::new(
-            bytes[0], bytes[1], bytes[2], bytes[3],
-        ))),
+        4 => Some(Ipv4Addr::new(bytes[0], bytes[1], bytes[2], bytes[3]).to_string()),
         16 => {
             let mut a = [0u8; 16];
             a.copy_from_slice(bytes);
-            java_ip(IpAddr::V6(Ipv6Addr::from(a)))
+            let v6 = Ipv6Addr::from(a);
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return Some(v4.to_string());
+            }
+            Some(
+                v6.segments()
+                    .iter()
+                    .map(|s| format!("{s:x}"))
+                    .collect::<Vec<_>>()
+                    .join(":"),
+            )
         }
-        _ => bytes.iter().map(|b| format!("{b:02x}")).collect(),
+        _ => None,
     }
 }
 
-/// `(type, value)` of one general name, as the plugin renders it.
-fn general_name(name: &GeneralName) -> (u8, String) {
-    match name {
+/// The text of an otherName value as the plugin reads it with Bouncy
+/// Castle: a string, possibly inside one more explicit tag.
+fn other_name_text(value: &Any) -> Option<String> {
+    if let Tag::ContextSpecific { .. } = value.tag() {
+        let inner = Any::from_der(value.value()).ok()?;
+        return string_of(inner.tag(), inner.value());
+    }
+    string_of(value.tag(), value.value())
+}
+
+/// `(type, value)` of one general name, as the plugin renders it; `None`
+/// for the names it leaves out (an otherName that is not a string) or
+/// cannot render (x400Address, ediPartyName).
+fn general_name(name: &GeneralName) -> Option<(u8, String)> {
+    Some(match name {
         GeneralName::OtherName(other) => {
-            // The plugin prints an otherName as `[oid, value]`, the value as a
-            // string when it is one.
-            let value = Utf8StringRef::try_from(&other.value)
-                .map(|s| s.as_str().to_string())
-                .or_else(|_| {
-                    other
-                        .value
-                        .decode_as::<der::asn1::Any>()
-                        .ok()
-                        .and_then(|inner| {
-                            Utf8StringRef::try_from(&inner)
-                                .ok()
-                                .map(|s| s.as_str().to_string())
-                        })
-                        .ok_or(())
-                })
-                .unwrap_or_else(|_| "?".into());
+            let value = other_name_text(&other.value)?;
             (0, format!("[{}, {value}]", other.type_id))
         }
         GeneralName::Rfc822Name(s) => (1, s.to_string()),
         GeneralName::DnsName(s) => (2, s.to_string()),
-        GeneralName::DirectoryName(n) => (4, rfc2253(n)),
-        GeneralName::EdiPartyName(_) => (5, String::new()),
+        // `X509Certificate.getSubjectAlternativeNames` prints a directory
+        // name with `X500Name.toString()`.
+        GeneralName::DirectoryName(n) => (4, java_name(n)),
+        GeneralName::EdiPartyName(_) => return None,
         GeneralName::UniformResourceIdentifier(s) => (6, s.to_string()),
-        GeneralName::IpAddress(o) => (7, ip_from(o.as_bytes())),
+        GeneralName::IpAddress(o) => (7, java_ip(o.as_bytes())?),
         GeneralName::RegisteredId(oid) => (8, oid.to_string()),
-    }
+    })
 }
 
-/// Java's `Instant.toString()` for whole seconds.
-fn iso8601(unix: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(unix)
-        .ok()
+fn offset(unix: i64) -> Option<time::OffsetDateTime> {
+    time::OffsetDateTime::from_unix_timestamp(unix).ok()
+}
+
+/// Java's `Instant.toString()` for whole seconds: `2023-04-14T13:23:00Z`.
+pub fn iso8601(unix: i64) -> String {
+    offset(unix)
         .and_then(|t| {
-            t.format(&time::format_description::well_known::Iso8601::DEFAULT)
-                .ok()
-                .map(|s| {
-                    // "2023-04-14T13:23:00.000000000Z" → "2023-04-14T13:23:00Z"
-                    match s.split_once('.') {
-                        Some((head, _)) => format!("{head}Z"),
-                        None => s,
-                    }
-                })
+            t.format(time::macros::format_description!(
+                "[year]-[month]-[day]T[hour]:[minute]:[second]Z"
+            ))
+            .ok()
         })
         .unwrap_or_default()
 }
 
-/// Decimal digits of a big-endian unsigned integer.
+/// Java's `Date.toString()` in UTC: `Thu Apr 11 13:22:53 UTC 2033` (what
+/// `CertificateExpiredException` messages carry).
+pub fn java_date(unix: i64) -> String {
+    offset(unix)
+        .and_then(|t| {
+            t.format(time::macros::format_description!(
+                "[weekday repr:short] [month repr:short] [day] [hour]:[minute]:[second] UTC [year]"
+            ))
+            .ok()
+        })
+        .unwrap_or_default()
+}
+
+/// Decimal digits of a big-endian two's-complement integer (Java's
+/// `BigInteger.toString()`).
 fn decimal(bytes: &[u8]) -> String {
+    let negative = bytes.first().is_some_and(|b| b & 0x80 != 0);
+    let magnitude: Vec<u8> = if negative {
+        // Two's complement: invert and add one.
+        let mut m: Vec<u8> = bytes.iter().map(|b| !b).collect();
+        for b in m.iter_mut().rev() {
+            let (v, carry) = b.overflowing_add(1);
+            *b = v;
+            if !carry {
+                break;
+            }
+        }
+        m
+    } else {
+        bytes.to_vec()
+    };
     let mut digits: Vec<u8> = vec![0];
-    for &byte in bytes {
+    for &byte in &magnitude {
         let mut carry = u32::from(byte);
         for d in digits.iter_mut() {
             let v = u32::from(*d) * 256 + carry;
@@ -130,9 +153,23 @@ fn decimal(bytes: &[u8]) -> String {
             carry /= 10;
         }
     }
+    while digits.len() > 1 && digits.last() == Some(&0) {
+        digits.pop();
+    }
     let mut s = String::new();
+    if negative {
+        s.push('-');
+    }
     for d in digits.iter().rev() {
         let _ = write!(s, "{d}");
+    }
+    s
+}
+
+pub(crate) fn hex_lower(bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(s, "{b:02x}");
     }
     s
 }
@@ -144,15 +181,17 @@ impl CertificateInfo {
         let tbs = cert.tbs_certificate();
         let san = match tbs.get_extension::<SubjectAltName>() {
             Ok(Some((_, san))) => {
-                let mut pairs: Vec<(u8, String)> = san.0.iter().map(general_name).collect();
+                let mut pairs: Vec<(u8, String)> = san.0.iter().filter_map(general_name).collect();
+                // The plugin collects them into a TreeSet: sorted, no duplicates.
                 pairs.sort();
+                pairs.dedup();
                 let inner: Vec<String> = pairs.iter().map(|(t, v)| format!("[{t}, {v}]")).collect();
                 format!("[{}]", inner.join(", "))
             }
             _ => String::new(),
         };
-        let nb = tbs.validity().not_before.to_unix_duration().as_secs() as i64;
-        let na = tbs.validity().not_after.to_unix_duration().as_secs() as i64;
+        let nb = i64::try_from(tbs.validity().not_before.to_unix_duration().as_secs()).ok()?;
+        let na = i64::try_from(tbs.validity().not_after.to_unix_duration().as_secs()).ok()?;
         Some(CertificateInfo {
             issuer_dn: rfc2253(tbs.issuer()),
             subject_dn: rfc2253(tbs.subject()),
@@ -160,6 +199,7 @@ impl CertificateInfo {
             not_before: iso8601(nb),
             not_after: iso8601(na),
             serial_number: decimal(tbs.serial_number().as_bytes()),
+            sha256_fingerprint: hex_lower(digest(&SHA256, der).as_ref()),
             not_before_unix: nb,
             not_after_unix: na,
         })
@@ -176,24 +216,32 @@ mod tests {
     use super::*;
 
     #[test]
-    fn decimal_of_big_endian_bytes() {
+    fn decimal_of_twos_complement_bytes() {
         assert_eq!(decimal(&[0x01, 0x00]), "256");
         assert_eq!(
-            decimal(&[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]),
+            decimal(&[0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]),
             "18446744073709551615"
         );
         assert_eq!(decimal(&[]), "0");
+        assert_eq!(decimal(&[0xff]), "-1");
+        assert_eq!(decimal(&[0x80, 0x00]), "-32768");
     }
 
     #[test]
-    fn java_renders_ipv6_in_full() {
-        assert_eq!(java_ip("::1".parse().unwrap()), "0:0:0:0:0:0:0:1");
-        assert_eq!(java_ip("127.0.0.1".parse().unwrap()), "127.0.0.1");
+    fn java_renders_ipv6_in_full_and_mapped_v4_as_v4() {
+        let v6: Ipv6Addr = "::1".parse().unwrap();
+        assert_eq!(java_ip(&v6.octets()).as_deref(), Some("0:0:0:0:0:0:0:1"));
+        let mapped: Ipv6Addr = "::ffff:10.1.2.3".parse().unwrap();
+        assert_eq!(java_ip(&mapped.octets()).as_deref(), Some("10.1.2.3"));
+        assert_eq!(java_ip(&[127, 0, 0, 1]).as_deref(), Some("127.0.0.1"));
+        assert_eq!(java_ip(&[1, 2, 3]), None);
     }
 
     #[test]
-    fn iso8601_like_java_instant() {
+    fn dates_like_java() {
         assert_eq!(iso8601(1_681_478_580), "2023-04-14T13:23:00Z");
+        assert_eq!(java_date(1_996_838_573), "Mon Apr 11 13:22:53 UTC 2033");
+        assert_eq!(java_date(1_681_478_580), "Fri Apr 14 13:23:00 UTC 2023");
     }
 
     #[test]
@@ -206,6 +254,7 @@ mod tests {
         assert_eq!(info.subject_dn, "CN=localhost,OU=keyward dev,O=keyward");
         assert_eq!(info.issuer_dn, "CN=keyward dev CA,OU=keyward dev,O=keyward");
         assert_eq!(info.san, "[[2, localhost], [7, 127.0.0.1]]");
+        assert_eq!(info.sha256_fingerprint.len(), 64);
         assert!(info.is_valid_at(1_800_000_000));
         assert!(!info.is_valid_at(1_700_000_000));
     }

@@ -1,22 +1,30 @@
-//! Distinguished names as the OpenSearch Security plugin prints and compares
-//! them.
+//! Distinguished names as Java prints them, which is what the OpenSearch
+//! Security plugin shows and compares.
 //!
-//! Rendering follows Java's `X500Principal.getName()` (RFC 2253): RDNs in
-//! reverse order of the encoding, joined by `,` without spaces; the keywords
-//! `CN, C, L, ST, O, OU, STREET, DC, UID`; any other attribute as its dotted
-//! OID and `#` + the hex of its DER value; the characters `,=+<>#;"\` escaped
-//! with a backslash, and a leading or trailing space too.
+//! [`rfc2253`] is `X500Principal.getName()` (RFC 2253): RDNs in reverse order
+//! of the encoding, joined by `,` without spaces; the attributes of a
+//! multi-valued RDN joined by `+` in their encoded order; the keywords `CN, C,
+//! L, ST, O, OU, STREET, DC, UID`; any other attribute as its dotted OID and
+//! `#` + the hex of its DER value (a keyword attribute whose value is not a
+//! string too); the characters `,=+<>#;"\` escaped with a backslash wherever
+//! they occur, and every leading and trailing space.
 //!
-//! Comparison ([`DnMatcher`]) follows `LdapName` equality, which the plugin
-//! uses for `admin_dn` and `nodes_dn`: attribute types compared without case,
-//! values unescaped, trimmed and compared without case.
+//! [`java_name`] is `X500Name.toString()` (what `getSubjectDN().getName()`
+//! prints, used by `sslinfo?show_dn`): RDNs joined by `, `, attributes by
+//! ` + `, Java's default keywords (`EMAILADDRESS`, `SERIALNUMBER`, ...),
+//! `OID.` before other OIDs, and values that hold a special character quoted.
+//!
+//! Comparing DNs (`admin_dn`) is `rbac_model::dn`'s job; this module only
+//! renders them.
 
-use der::asn1::{Ia5StringRef, PrintableStringRef, TeletexStringRef, Utf8StringRef};
-use der::{Encode, Tag, Tagged};
+use der::asn1::Any;
+use der::{Decode, Encode, Tag, Tagged};
+use x509_cert::Certificate;
 use x509_cert::attr::AttributeTypeAndValue;
 use x509_cert::name::Name;
 
-const KEYWORDS: &[(&str, &str)] = &[
+/// The RFC 2253 keywords Java knows.
+const RFC2253_KEYWORDS: &[(&str, &str)] = &[
     ("2.5.4.3", "CN"),
     ("2.5.4.6", "C"),
     ("2.5.4.7", "L"),
@@ -28,175 +36,199 @@ const KEYWORDS: &[(&str, &str)] = &[
     ("0.9.2342.19200300.100.1.1", "UID"),
 ];
 
-const ESCAPED: &str = ",=+<>#;\"\\";
+/// Java's default keywords (`X500Name.toString()`), the last of each OID's
+/// aliases winning as in `AVAKeyword`.
+const DEFAULT_KEYWORDS: &[(&str, &str)] = &[
+    ("2.5.4.3", "CN"),
+    ("2.5.4.6", "C"),
+    ("2.5.4.7", "L"),
+    ("2.5.4.8", "ST"),
+    ("2.5.4.10", "O"),
+    ("2.5.4.11", "OU"),
+    ("2.5.4.12", "T"),
+    ("1.3.6.1.4.1.42.2.11.2.1", "IP"),
+    ("2.5.4.9", "STREET"),
+    ("0.9.2342.19200300.100.1.25", "DC"),
+    ("2.5.4.46", "DNQ"),
+    ("2.5.4.4", "SURNAME"),
+    ("2.5.4.42", "GIVENNAME"),
+    ("2.5.4.43", "INITIALS"),
+    ("2.5.4.44", "GENERATION"),
+    ("1.2.840.113549.1.9.1", "EMAILADDRESS"),
+    ("0.9.2342.19200300.100.1.1", "UID"),
+    ("2.5.4.5", "SERIALNUMBER"),
+];
 
-fn string_value(atv: &AttributeTypeAndValue) -> Option<String> {
-    let v = &atv.value;
-    let s = match v.tag() {
-        Tag::Utf8String => Utf8StringRef::try_from(v).ok()?.as_str().to_string(),
-        Tag::PrintableString => PrintableStringRef::try_from(v).ok()?.as_str().to_string(),
-        Tag::Ia5String => Ia5StringRef::try_from(v).ok()?.as_str().to_string(),
-        Tag::TeletexString => TeletexStringRef::try_from(v).ok()?.as_str().to_string(),
-        _ => return None,
-    };
-    Some(s)
+/// The text of a DER string value, decoded as Java decodes it; `None` for a
+/// value that is not one of the string types Java prints as text.
+pub(crate) fn string_of(tag: Tag, bytes: &[u8]) -> Option<String> {
+    match tag {
+        Tag::Utf8String => std::str::from_utf8(bytes).ok().map(str::to_string),
+        Tag::PrintableString | Tag::Ia5String | Tag::VisibleString | Tag::NumericString => bytes
+            .is_ascii()
+            .then(|| String::from_utf8_lossy(bytes).into_owned()),
+        // Java reads T61 and general strings byte for byte (ISO-8859-1).
+        Tag::TeletexString | Tag::GeneralString => {
+            Some(bytes.iter().map(|b| char::from(*b)).collect())
+        }
+        Tag::BmpString => {
+            if !bytes.len().is_multiple_of(2) {
+                return None;
+            }
+            let units: Vec<u16> = bytes
+                .chunks_exact(2)
+                .map(|c| u16::from_be_bytes([c[0], c[1]]))
+                .collect();
+            String::from_utf16(&units).ok()
+        }
+        _ => None,
+    }
 }
 
-fn escape(value: &str, out: &mut String) {
-    let last = value.chars().count().saturating_sub(1);
-    for (i, c) in value.chars().enumerate() {
-        if ESCAPED.contains(c) || (c == ' ' && (i == 0 || i == last)) {
+/// The string types `X500Principal` prints as text (`AVA.isDerString`).
+fn is_java_dn_string(tag: Tag) -> bool {
+    matches!(
+        tag,
+        Tag::PrintableString
+            | Tag::TeletexString
+            | Tag::Ia5String
+            | Tag::GeneralString
+            | Tag::BmpString
+            | Tag::Utf8String
+    )
+}
+
+fn value_text(value: &Any) -> Option<String> {
+    if !is_java_dn_string(value.tag()) {
+        return None;
+    }
+    string_of(value.tag(), value.value())
+}
+
+fn hex_der(value: &Any, out: &mut String) {
+    out.push('#');
+    for b in value.to_der().unwrap_or_default() {
+        out.push_str(&format!("{b:02x}"));
+    }
+}
+
+/// RFC 2253 escaping as `AVA.toRFC2253String` does it.
+fn escape_rfc2253(value: &str, out: &mut String) {
+    const ESCAPEES: &str = ",=+<>#;\"\\";
+    let chars: Vec<char> = value.chars().collect();
+    let is_blank = |c: char| c == ' ' || c == '\r';
+    let lead = chars
+        .iter()
+        .position(|c| !is_blank(*c))
+        .unwrap_or(chars.len());
+    let trail = chars.iter().rposition(|c| !is_blank(*c));
+    for (i, c) in chars.iter().enumerate() {
+        let outside = i < lead || trail.is_none_or(|t| i > t);
+        if ESCAPEES.contains(*c) || outside {
             out.push('\\');
         }
-        if c == '\0' {
-            out.push_str("00");
-        } else {
-            out.push(c);
-        }
+        out.push(*c);
     }
 }
 
-fn render_atv(atv: &AttributeTypeAndValue, out: &mut String) {
+fn keyword(table: &[(&str, &'static str)], oid: &str) -> Option<&'static str> {
+    table.iter().find(|(o, _)| *o == oid).map(|(_, k)| *k)
+}
+
+fn render_rfc2253(atv: &AttributeTypeAndValue, out: &mut String) {
     let oid = atv.oid.to_string();
-    let keyword = KEYWORDS.iter().find(|(o, _)| *o == oid).map(|(_, k)| *k);
-    match (keyword, string_value(atv)) {
-        (Some(k), Some(value)) => {
-            out.push_str(k);
-            out.push('=');
-            escape(&value, out);
-        }
-        _ => {
-            out.push_str(&oid);
-            out.push_str("=#");
-            for b in atv.value.to_der().unwrap_or_default() {
-                out.push_str(&format!("{b:02x}"));
-            }
-        }
+    match keyword(RFC2253_KEYWORDS, &oid) {
+        Some(k) => out.push_str(k),
+        None => out.push_str(&oid),
+    }
+    out.push('=');
+    let text = keyword(RFC2253_KEYWORDS, &oid).and_then(|_| value_text(&atv.value));
+    match text {
+        Some(value) => escape_rfc2253(&value, out),
+        None => hex_der(&atv.value, out),
     }
 }
 
-/// A name in RFC 2253 as Java prints it.
-pub fn rfc2253(name: &Name) -> String {
+/// `AVA.toKeywordValueString`: quote a value holding a special character.
+fn render_java(atv: &AttributeTypeAndValue, out: &mut String) {
+    let oid = atv.oid.to_string();
+    match keyword(DEFAULT_KEYWORDS, &oid) {
+        Some(k) => out.push_str(k),
+        None => {
+            out.push_str("OID.");
+            out.push_str(&oid);
+        }
+    }
+    out.push('=');
+    let Some(value) = value_text(&atv.value) else {
+        hex_der(&atv.value, out);
+        return;
+    };
+    const SPECIAL: &str = ",=\n+<>#;\\\"";
+    let mut quote = value.starts_with(' ') || value.ends_with(' ') || value.contains("  ");
+    let mut body = String::new();
+    for c in value.chars() {
+        if SPECIAL.contains(c) {
+            quote = true;
+        }
+        if c == '"' || c == '\\' {
+            body.push('\\');
+        }
+        body.push(c);
+    }
+    if quote {
+        out.push('"');
+        out.push_str(&body);
+        out.push('"');
+    } else {
+        out.push_str(&value);
+    }
+}
+
+fn render(
+    name: &Name,
+    rdn_sep: &str,
+    atv_sep: &str,
+    f: fn(&AttributeTypeAndValue, &mut String),
+) -> String {
     let mut out = String::new();
-    for (i, rdn) in name
-        .iter_rdn()
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .enumerate()
-    {
+    let rdns: Vec<_> = name.iter_rdn().collect();
+    for (i, rdn) in rdns.into_iter().rev().enumerate() {
         if i > 0 {
-            out.push(',');
+            out.push_str(rdn_sep);
         }
         for (j, atv) in rdn.iter().enumerate() {
             if j > 0 {
-                out.push('+');
+                out.push_str(atv_sep);
             }
-            render_atv(atv, &mut out);
+            f(atv, &mut out);
         }
     }
     out
 }
 
-/// One attribute of a parsed DN string: upper-case type, unescaped value.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-struct Attr {
-    kind: String,
-    value: String,
+/// A name in RFC 2253 as `X500Principal.getName()` prints it.
+pub fn rfc2253(name: &Name) -> String {
+    render(name, ",", "+", render_rfc2253)
 }
 
-/// A DN string parsed for comparison.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NormalizedDn(Vec<Vec<Attr>>);
-
-/// Splits `s` at unescaped `sep`.
-fn split_unescaped(s: &str, sep: char) -> Vec<String> {
-    let mut parts = Vec::new();
-    let mut current = String::new();
-    let mut chars = s.chars();
-    while let Some(c) = chars.next() {
-        if c == '\\' {
-            current.push(c);
-            if let Some(n) = chars.next() {
-                current.push(n);
-            }
-        } else if c == sep {
-            parts.push(std::mem::take(&mut current));
-        } else {
-            current.push(c);
-        }
-    }
-    parts.push(current);
-    parts
+/// A name as `X500Name.toString()` prints it (`getSubjectDN().getName()`).
+pub fn java_name(name: &Name) -> String {
+    render(name, ", ", " + ", render_java)
 }
 
-fn unescape(value: &str) -> String {
-    let mut out = String::new();
-    let mut chars = value.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            out.push(c);
-            continue;
-        }
-        match chars.next() {
-            Some(h1)
-                if h1.is_ascii_hexdigit() && chars.peek().is_some_and(char::is_ascii_hexdigit) =>
-            {
-                let h2 = chars.next().unwrap_or('0');
-                if let Ok(b) = u8::from_str_radix(&format!("{h1}{h2}"), 16) {
-                    out.push(char::from(b));
-                }
-            }
-            Some(other) => out.push(other),
-            None => {}
-        }
-    }
-    out
+/// The subject DN (RFC 2253) of a DER certificate; `None` when it does not parse.
+pub fn subject_dn(der: &[u8]) -> Option<String> {
+    Certificate::from_der(der)
+        .ok()
+        .map(|c| rfc2253(c.tbs_certificate().subject()))
 }
 
-impl NormalizedDn {
-    /// Parses an RFC 2253 / RFC 4514 string. `None` when a part has no `=`.
-    pub fn parse(dn: &str) -> Option<Self> {
-        let mut rdns = Vec::new();
-        for rdn in split_unescaped(dn, ',') {
-            let mut attrs = Vec::new();
-            for atv in split_unescaped(&rdn, '+') {
-                let (kind, value) = atv.split_once('=')?;
-                let kind = kind.trim().to_ascii_uppercase();
-                if kind.is_empty() {
-                    return None;
-                }
-                attrs.push(Attr {
-                    kind,
-                    value: unescape(value.trim()).trim().to_lowercase(),
-                });
-            }
-            // Multi-valued RDNs compare as sets.
-            attrs.sort();
-            rdns.push(attrs);
-        }
-        Some(NormalizedDn(rdns))
-    }
-}
-
-/// A list of DNs (`admin_dn`, `nodes_dn`) to match names against.
-#[derive(Debug, Clone, Default)]
-pub struct DnMatcher {
-    dns: Vec<NormalizedDn>,
-}
-
-impl DnMatcher {
-    /// A matcher for `dns`; strings that do not parse as DNs are skipped.
-    pub fn new<'a>(dns: impl IntoIterator<Item = &'a str>) -> Self {
-        DnMatcher {
-            dns: dns.into_iter().filter_map(NormalizedDn::parse).collect(),
-        }
-    }
-
-    /// True when `dn` equals one of the list.
-    pub fn matches(&self, dn: &str) -> bool {
-        NormalizedDn::parse(dn).is_some_and(|n| self.dns.contains(&n))
-    }
+/// The subject DN of a DER certificate as `getSubjectDN().getName()` prints it.
+pub fn subject_java_name(der: &[u8]) -> Option<String> {
+    Certificate::from_der(der)
+        .ok()
+        .map(|c| java_name(c.tbs_certificate().subject()))
 }
 
 #[cfg(test)]
@@ -208,22 +240,35 @@ mod tests {
     fn renders_in_reverse_with_java_keywords_and_escapes() {
         let name = Name::from_str("CN=node\\, one,OU=SSL,O=Test,L=Test,C=DE").unwrap();
         assert_eq!(rfc2253(&name), "CN=node\\, one,OU=SSL,O=Test,L=Test,C=DE");
+        assert_eq!(
+            java_name(&name),
+            "CN=\"node, one\", OU=SSL, O=Test, L=Test, C=DE"
+        );
         let email = Name::from_str("CN=a,1.2.840.113549.1.9.1=#160161").unwrap();
         assert_eq!(rfc2253(&email), "CN=a,1.2.840.113549.1.9.1=#160161");
+        assert_eq!(java_name(&email), "CN=a, EMAILADDRESS=a");
     }
 
     #[test]
-    fn matching_ignores_case_spaces_and_escaping_style() {
-        let m = DnMatcher::new(["CN=admin,OU=keyward,O=keyward"]);
-        assert!(m.matches("cn=Admin, ou=keyward , o=KEYWARD"));
-        assert!(!m.matches("CN=admin,OU=other,O=keyward"));
-        assert!(!m.matches("CN=admin,O=keyward,OU=keyward"), "order matters");
-        let multi = DnMatcher::new(["CN=a+UID=b,O=x"]);
-        assert!(
-            multi.matches("UID=b+CN=a,O=x"),
-            "multi-valued RDNs compare as sets"
+    fn java_escapes_equals_hash_and_every_outer_space() {
+        let mut out = String::new();
+        escape_rfc2253("  a=b#c  ", &mut out);
+        assert_eq!(out, "\\ \\ a\\=b\\#c\\ \\ ");
+        let mut out = String::new();
+        escape_rfc2253("   ", &mut out);
+        assert_eq!(out, "\\ \\ \\ ");
+    }
+
+    #[test]
+    fn bmp_and_teletex_strings_are_text() {
+        assert_eq!(
+            string_of(Tag::BmpString, &[0, b'h', 0, b'i']).as_deref(),
+            Some("hi")
         );
-        assert!(DnMatcher::new(["CN=a\\,b,O=x"]).matches("CN=a\\2cb,O=x"));
-        assert!(!m.matches("not a dn"));
+        assert_eq!(
+            string_of(Tag::TeletexString, &[b'a', 0xe9]).as_deref(),
+            Some("a\u{e9}")
+        );
+        assert_eq!(string_of(Tag::OctetString, b"x"), None);
     }
 }

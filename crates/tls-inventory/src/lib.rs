@@ -8,8 +8,12 @@
 //! leaves the old configuration serving and says why. Connections already
 //! established keep the configuration they started with.
 //!
-//! The certificate summaries and the OpenSearch / ArangoDB inventory views
-//! arrive with the TLS issue.
+//! What a configuration serves is summarised from the very bytes it was built
+//! from ([`TlsInventory`]): ArangoDB's file summaries ([`PemSummary`]) and the
+//! OpenSearch plugin's certificate details ([`CertificateInfo`], DNs in
+//! [`dn`]). [`ReloadableTls::reload_checked`] is the plugin's `reloadcerts`:
+//! it also refuses new leaf certificates whose subject DNs, issuer DNs or
+//! SANs differ from the serving ones.
 #![forbid(unsafe_code)]
 
 mod cert_info;
@@ -19,8 +23,10 @@ mod error;
 mod pem_summary;
 mod server_config;
 
-pub use cert_info::CertificateInfo;
+pub use cert_info::{CertificateInfo, iso8601, java_date};
 pub use dev_pki::{ADMIN_DN, DevPki};
 pub use error::Error;
 pub use pem_summary::PemSummary;
-pub use server_config::{ClientAuth, LoadedTls, ReloadableTls, TlsFiles, TlsInventory};
+pub use server_config::{
+    ClientAuth, LoadedTls, ReloadableTls, Replacement, TlsFiles, TlsInventory, TlsSession,
+};

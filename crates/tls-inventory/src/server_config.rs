@@ -1,14 +1,14 @@
 //! The rustls server configuration, built from files and swappable at run
 //! time together with the inventory of what it serves.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use arc_swap::ArcSwap;
 use rustls::server::{ClientHello, ResolvesServerCert, WebPkiClientVerifier};
 use rustls::sign::CertifiedKey;
-use rustls::{RootCertStore, ServerConfig};
+use rustls::{ProtocolVersion, RootCertStore, ServerConfig, ServerConnection};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
@@ -51,17 +51,98 @@ pub struct TlsInventory {
     pub client_ca: PemSummary,
     /// ArangoDB summary per SNI name.
     pub sni: BTreeMap<String, PemSummary>,
-    /// The leaf certificates served (default first, then per SNI name).
+    /// The leaf certificates served, the ones with a private key (default
+    /// first, then per SNI name in name order).
     pub leaves: Vec<CertificateInfo>,
+    /// The certificates without a private key: those of the client CA file,
+    /// then the rest of each chain (default first), as the plugin lists
+    /// them before the leaves.
+    pub authorities: Vec<CertificateInfo>,
+}
+
+impl TlsInventory {
+    fn fingerprints(list: &[CertificateInfo]) -> BTreeSet<&str> {
+        list.iter().map(|c| c.sha256_fingerprint.as_str()).collect()
+    }
 }
 
 /// A built configuration and its inventory; swapped as one.
-#[derive(Debug)]
 pub struct LoadedTls {
     /// The rustls configuration new connections use.
     pub config: Arc<ServerConfig>,
     /// What it serves.
     pub inventory: TlsInventory,
+    default_chain: Vec<CertificateDer<'static>>,
+    /// Per lower-case SNI name.
+    sni_chains: BTreeMap<String, Vec<CertificateDer<'static>>>,
+    /// The file each certificate came from, by SHA-256 fingerprint.
+    sources: BTreeMap<String, PathBuf>,
+}
+
+impl std::fmt::Debug for LoadedTls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoadedTls")
+            .field("inventory", &self.inventory)
+            .finish_non_exhaustive()
+    }
+}
+
+impl LoadedTls {
+    /// The chain served to a client that asked for `server_name` (SNI).
+    pub fn served_chain(&self, server_name: Option<&str>) -> &[CertificateDer<'static>] {
+        server_name
+            .and_then(|n| self.sni_chains.get(&n.to_ascii_lowercase()))
+            .unwrap_or(&self.default_chain)
+    }
+}
+
+/// What one TLS session negotiated, in the names Java gives them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TlsSession {
+    /// `TLSv1.3` or `TLSv1.2`.
+    pub protocol: Option<String>,
+    /// The IANA name of the cipher suite (`TLS_AES_256_GCM_SHA384`).
+    pub cipher: Option<String>,
+    /// The client's certificate chain (DER), leaf first; empty without one.
+    pub peer_certificates: Vec<Vec<u8>>,
+    /// The chain the server presented (DER), leaf first.
+    pub local_certificates: Vec<Vec<u8>>,
+}
+
+impl TlsSession {
+    /// Describes an established server connection that was set up with `loaded`.
+    pub fn of(conn: &ServerConnection, loaded: &LoadedTls) -> Self {
+        let protocol = conn.protocol_version().map(|v| match v {
+            ProtocolVersion::TLSv1_3 => "TLSv1.3".to_string(),
+            ProtocolVersion::TLSv1_2 => "TLSv1.2".to_string(),
+            other => format!("{other:?}"),
+        });
+        let cipher = conn.negotiated_cipher_suite().map(|s| {
+            let name = s
+                .suite()
+                .as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| format!("{:?}", s.suite()));
+            // rustls spells the TLS 1.3 suites `TLS13_...`; IANA and Java `TLS_...`.
+            match name.strip_prefix("TLS13_") {
+                Some(rest) => format!("TLS_{rest}"),
+                None => name,
+            }
+        });
+        TlsSession {
+            protocol,
+            cipher,
+            peer_certificates: conn
+                .peer_certificates()
+                .map(|certs| certs.iter().map(|c| c.as_ref().to_vec()).collect())
+                .unwrap_or_default(),
+            local_certificates: loaded
+                .served_chain(conn.server_name())
+                .iter()
+                .map(|c| c.as_ref().to_vec())
+                .collect(),
+        }
+    }
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, Error> {
@@ -87,10 +168,21 @@ fn certificates(path: &Path, pem: &[u8]) -> Result<Vec<CertificateDer<'static>>,
     Ok(certs)
 }
 
+fn describe(path: &Path, der: &CertificateDer<'_>, which: &str) -> Result<CertificateInfo, Error> {
+    CertificateInfo::from_der(der).ok_or_else(|| Error::Content {
+        path: path.to_path_buf(),
+        reason: format!("the {which} certificate is not a parseable X.509 certificate"),
+    })
+}
+
 fn private_key(path: &Path, pem: &[u8]) -> Result<PrivateKeyDer<'static>, Error> {
+    // The PEM parser's own message could quote the file; say only what is wrong.
     PrivateKeyDer::from_pem_slice(pem).map_err(|e| Error::Content {
         path: path.to_path_buf(),
-        reason: format!("no usable private key: {e}"),
+        reason: match e {
+            rustls_pki_types::pem::Error::NoItemsFound => "holds no private key".into(),
+            _ => "holds no readable private key (PKCS#8, PKCS#1 or SEC1 PEM)".into(),
+        },
     })
 }
 
@@ -98,35 +190,49 @@ fn provider() -> Arc<rustls::crypto::CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
-/// Checks the leaf is parseable and valid at `now`, and builds the key pair.
+/// One chain and its key, checked and described.
+struct Certified {
+    key: Arc<CertifiedKey>,
+    chain: Vec<CertificateDer<'static>>,
+    leaf: CertificateInfo,
+    rest: Vec<CertificateInfo>,
+}
+
+/// Checks the chain parses (and, if asked, that the leaf is valid at `now`)
+/// and that the key belongs to the leaf.
 fn certified(
     cert_path: &Path,
     chain: Vec<CertificateDer<'static>>,
     key_path: &Path,
     key: PrivateKeyDer<'static>,
     now_unix: i64,
-) -> Result<(Arc<CertifiedKey>, CertificateInfo), Error> {
-    let info = CertificateInfo::from_der(&chain[0]).ok_or_else(|| Error::Content {
-        path: cert_path.to_path_buf(),
-        reason: "the first certificate is not a parseable X.509 certificate".into(),
-    })?;
-    if !info.is_valid_at(now_unix) {
-        return Err(Error::Content {
+    leaf_validity: bool,
+) -> Result<Certified, Error> {
+    let leaf = describe(cert_path, &chain[0], "first")?;
+    if leaf_validity && !leaf.is_valid_at(now_unix) {
+        return Err(Error::NotValidNow {
             path: cert_path.to_path_buf(),
-            reason: format!(
-                "the certificate {} is not valid now (valid from {} to {})",
-                info.subject_dn, info.not_before, info.not_after
-            ),
+            certificate: Box::new(leaf),
+            now_unix,
         });
     }
-    let key = CertifiedKey::from_der(chain, key, &provider()).map_err(|e| {
+    let rest = chain[1..]
+        .iter()
+        .map(|c| describe(cert_path, c, "chain"))
+        .collect::<Result<Vec<_>, _>>()?;
+    let key = CertifiedKey::from_der(chain.clone(), key, &provider()).map_err(|e| {
         Error::Config(format!(
             "{} and {}: {e}",
             cert_path.display(),
             key_path.display()
         ))
     })?;
-    Ok((Arc::new(key), info))
+    Ok(Certified {
+        key: Arc::new(key),
+        chain,
+        leaf,
+        rest,
+    })
 }
 
 /// Serves the certificate of the SNI name the client asked for, or the default.
@@ -161,6 +267,10 @@ impl TlsFiles {
     /// inventory: each key must match its certificate, each leaf must be
     /// valid at `now_unix`, the client CA must parse.
     pub fn load(&self, now_unix: i64) -> Result<LoadedTls, Error> {
+        self.load_with(now_unix, true)
+    }
+
+    fn load_with(&self, now_unix: i64, leaf_validity: bool) -> Result<LoadedTls, Error> {
         let cert_pem = read(&self.cert)?;
         let same_file = self.cert == self.key;
         let key_pem = if same_file {
@@ -170,74 +280,119 @@ impl TlsFiles {
         };
         let chain = certificates(&self.cert, &cert_pem)?;
         let key = private_key(&self.key, &key_pem)?;
-        let (default, default_info) = certified(&self.cert, chain, &self.key, key, now_unix)?;
+        let default = certified(&self.cert, chain, &self.key, key, now_unix, leaf_validity)?;
         let mut inventory = TlsInventory {
             keyfile: PemSummary::of_pair(&cert_pem, (!same_file).then_some(key_pem.as_slice())),
-            leaves: vec![default_info],
+            leaves: vec![default.leaf],
             ..TlsInventory::default()
         };
+        let mut sources = BTreeMap::new();
+        for c in inventory.leaves.iter().chain(&default.rest) {
+            sources.insert(c.sha256_fingerprint.clone(), self.cert.clone());
+        }
+        let mut chain_rest = default.rest;
 
         let mut by_name = BTreeMap::new();
+        let mut sni_chains = BTreeMap::new();
         for (name, path) in &self.sni {
             let pem = read(path)?;
             let chain = certificates(path, &pem)?;
             let key = private_key(path, &pem)?;
-            let (ck, info) = certified(path, chain, path, key, now_unix)?;
-            by_name.insert(name.to_ascii_lowercase(), ck);
+            let c = certified(path, chain, path, key, now_unix, leaf_validity)?;
+            by_name.insert(name.to_ascii_lowercase(), c.key);
+            sni_chains.insert(name.to_ascii_lowercase(), c.chain);
             inventory
                 .sni
                 .insert(name.clone(), PemSummary::of_file(&pem));
-            inventory.leaves.push(info);
+            for info in std::iter::once(&c.leaf).chain(&c.rest) {
+                sources.insert(info.sha256_fingerprint.clone(), path.clone());
+            }
+            inventory.leaves.push(c.leaf);
+            chain_rest.extend(c.rest);
         }
+
+        let ca = match &self.client_ca {
+            Some(ca_path) => {
+                let ca_pem = read(ca_path)?;
+                let certs = certificates(ca_path, &ca_pem)?;
+                for c in &certs {
+                    let info = describe(ca_path, c, "CA")?;
+                    sources.insert(info.sha256_fingerprint.clone(), ca_path.clone());
+                    inventory.authorities.push(info);
+                }
+                inventory.client_ca = PemSummary::of_file(&ca_pem);
+                Some((ca_path, certs))
+            }
+            None => None,
+        };
+        inventory.authorities.extend(chain_rest);
 
         let builder = ServerConfig::builder_with_provider(provider())
             .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
             .map_err(|e| Error::Config(e.to_string()))?;
-        let builder = match (self.client_auth, &self.client_ca) {
-            (ClientAuth::None, None) => builder.with_no_client_auth(),
+        let builder = match (self.client_auth, ca) {
+            (ClientAuth::None, _) => builder.with_no_client_auth(),
             (_, None) => {
                 return Err(Error::Config(
                     "client certificates are requested but no client CA file is configured".into(),
                 ));
             }
-            (mode, Some(ca_path)) => {
-                let ca_pem = read(ca_path)?;
-                inventory.client_ca = PemSummary::of_file(&ca_pem);
-                if mode == ClientAuth::None {
-                    builder.with_no_client_auth()
-                } else {
-                    let mut roots = RootCertStore::empty();
-                    for cert in certificates(ca_path, &ca_pem)? {
-                        roots.add(cert).map_err(|e| Error::Content {
-                            path: ca_path.clone(),
-                            reason: format!("not a usable CA certificate: {e}"),
-                        })?;
-                    }
-                    let verifier =
-                        WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider());
-                    let verifier = if mode == ClientAuth::Optional {
-                        verifier.allow_unauthenticated()
-                    } else {
-                        verifier
-                    };
-                    let verifier = verifier.build().map_err(|e| Error::Config(e.to_string()))?;
-                    builder.with_client_cert_verifier(verifier)
+            (mode, Some((ca_path, certs))) => {
+                let mut roots = RootCertStore::empty();
+                for cert in certs {
+                    roots.add(cert).map_err(|e| Error::Content {
+                        path: ca_path.clone(),
+                        reason: format!("not a usable CA certificate: {e}"),
+                    })?;
                 }
+                let verifier =
+                    WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider());
+                let verifier = if mode == ClientAuth::Optional {
+                    verifier.allow_unauthenticated()
+                } else {
+                    verifier
+                };
+                let verifier = verifier.build().map_err(|e| Error::Config(e.to_string()))?;
+                builder.with_client_cert_verifier(verifier)
             }
         };
-        let mut config = builder.with_cert_resolver(Arc::new(SniResolver { default, by_name }));
+        let mut config = builder.with_cert_resolver(Arc::new(SniResolver {
+            default: default.key,
+            by_name,
+        }));
         config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
         Ok(LoadedTls {
             config: Arc::new(config),
             inventory,
+            default_chain: default.chain,
+            sni_chains,
+            sources,
         })
     }
+}
+
+/// What a checked reload did.
+#[derive(Debug, Clone)]
+pub enum Replacement {
+    /// The files hold the certificates already serving: nothing was swapped.
+    Unchanged(Arc<LoadedTls>),
+    /// The new configuration serves from now on.
+    Replaced(Arc<LoadedTls>),
+}
+
+/// The sorted values of one field of the leaves, as the plugin compares them.
+fn sorted(list: &[CertificateInfo], field: fn(&CertificateInfo) -> &String) -> Vec<String> {
+    let mut v: Vec<String> = list.iter().map(|c| field(c).clone()).collect();
+    v.sort();
+    v
 }
 
 /// A server configuration that can be replaced while the server runs.
 pub struct ReloadableTls {
     files: TlsFiles,
     current: ArcSwap<LoadedTls>,
+    /// One reload at a time, so a checked reload compares with what it replaces.
+    reloads: Mutex<()>,
 }
 
 impl std::fmt::Debug for ReloadableTls {
@@ -255,6 +410,7 @@ impl ReloadableTls {
         Ok(ReloadableTls {
             files,
             current: ArcSwap::from_pointee(loaded),
+            reloads: Mutex::new(()),
         })
     }
 
@@ -273,12 +429,93 @@ impl ReloadableTls {
         &self.files
     }
 
+    fn lock(&self) -> std::sync::MutexGuard<'_, ()> {
+        // The guard protects no data: a panic elsewhere leaves nothing broken.
+        self.reloads.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// Reads the files again and swaps the new configuration and inventory
-    /// in together; on any error the old ones keep serving.
+    /// in together; on any error the old ones keep serving. (ArangoDB's
+    /// `POST /_admin/server/tls` and SIGHUP.)
     pub fn reload(&self, now_unix: i64) -> Result<Arc<LoadedTls>, Error> {
+        let _guard = self.lock();
         let loaded = Arc::new(self.files.load(now_unix)?);
         self.current.store(loaded.clone());
         Ok(loaded)
+    }
+
+    /// The OpenSearch plugin's reload (`reloadcerts`): when the CA
+    /// certificates changed, each new one must be valid now; when the leaf
+    /// certificates changed, each new one must be valid now and, with
+    /// `verify_dns`, the sorted subject DNs, issuer DNs and SANs must equal
+    /// the current ones. Files that hold the certificates already serving
+    /// change nothing. On any error the old configuration keeps serving.
+    pub fn reload_checked(&self, now_unix: i64, verify_dns: bool) -> Result<Replacement, Error> {
+        let _guard = self.lock();
+        let current = self.current.load_full();
+        let new = self.files.load_with(now_unix, false)?;
+        let (old_inv, new_inv) = (&current.inventory, &new.inventory);
+        let mut changed = false;
+        if TlsInventory::fingerprints(&old_inv.authorities)
+            != TlsInventory::fingerprints(&new_inv.authorities)
+        {
+            changed = true;
+            Self::check_validity(&new, &new_inv.authorities, now_unix)?;
+        }
+        if TlsInventory::fingerprints(&old_inv.leaves)
+            != TlsInventory::fingerprints(&new_inv.leaves)
+        {
+            changed = true;
+            Self::check_validity(&new, &new_inv.leaves, now_unix)?;
+            if verify_dns {
+                let (current, new) = (
+                    sorted(&old_inv.leaves, |c| &c.subject_dn),
+                    sorted(&new_inv.leaves, |c| &c.subject_dn),
+                );
+                if current != new {
+                    return Err(Error::SubjectDnsDiffer { current, new });
+                }
+                let (current, new) = (
+                    sorted(&old_inv.leaves, |c| &c.issuer_dn),
+                    sorted(&new_inv.leaves, |c| &c.issuer_dn),
+                );
+                if current != new {
+                    return Err(Error::IssuerDnsDiffer { current, new });
+                }
+                let (current, new) = (
+                    sorted(&old_inv.leaves, |c| &c.san),
+                    sorted(&new_inv.leaves, |c| &c.san),
+                );
+                if current != new {
+                    return Err(Error::SansDiffer { current, new });
+                }
+            }
+        }
+        if !changed {
+            return Ok(Replacement::Unchanged(current));
+        }
+        let new = Arc::new(new);
+        self.current.store(new.clone());
+        Ok(Replacement::Replaced(new))
+    }
+
+    fn check_validity(
+        loaded: &LoadedTls,
+        list: &[CertificateInfo],
+        now_unix: i64,
+    ) -> Result<(), Error> {
+        match list.iter().find(|c| !c.is_valid_at(now_unix)) {
+            None => Ok(()),
+            Some(c) => Err(Error::NotValidNow {
+                path: loaded
+                    .sources
+                    .get(&c.sha256_fingerprint)
+                    .cloned()
+                    .unwrap_or_default(),
+                certificate: Box::new(c.clone()),
+                now_unix,
+            }),
+        }
     }
 }
 
@@ -384,5 +621,189 @@ mod tests {
             err.contains("junk.pem") && err.contains("no CERTIFICATE"),
             "{err}"
         );
+    }
+
+    /// A CA kept in memory that issues leaves with a chosen subject, SANs and validity.
+    struct TestCa {
+        issuer: rcgen::Issuer<'static, rcgen::KeyPair>,
+        pem: String,
+    }
+
+    impl TestCa {
+        fn new(cn: &str) -> TestCa {
+            let key = rcgen::KeyPair::generate().unwrap();
+            let mut params = rcgen::CertificateParams::default();
+            params.distinguished_name = rcgen::DistinguishedName::new();
+            params
+                .distinguished_name
+                .push(rcgen::DnType::CommonName, cn);
+            params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+            params.not_before = time::OffsetDateTime::from_unix_timestamp(NOW - 86_400).unwrap();
+            params.not_after = time::OffsetDateTime::from_unix_timestamp(NOW + 86_400).unwrap();
+            let cert = params.self_signed(&key).unwrap();
+            TestCa {
+                pem: cert.pem(),
+                issuer: rcgen::Issuer::new(params, key),
+            }
+        }
+
+        /// Writes `name.pem` (leaf) and `name-key.pem`.
+        fn issue(&self, dir: &Path, name: &str, cn: &str, sans: &[&str], from: i64, to: i64) {
+            let key = rcgen::KeyPair::generate().unwrap();
+            let mut params = rcgen::CertificateParams::new(
+                sans.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+            )
+            .unwrap();
+            params.distinguished_name = rcgen::DistinguishedName::new();
+            params
+                .distinguished_name
+                .push(rcgen::DnType::CommonName, cn);
+            params.not_before = time::OffsetDateTime::from_unix_timestamp(from).unwrap();
+            params.not_after = time::OffsetDateTime::from_unix_timestamp(to).unwrap();
+            let cert = params.signed_by(&key, &self.issuer).unwrap();
+            std::fs::write(dir.join(format!("{name}.pem")), cert.pem()).unwrap();
+            std::fs::write(dir.join(format!("{name}-key.pem")), key.serialize_pem()).unwrap();
+        }
+    }
+
+    fn checked_setup(dir: &Path) -> (TestCa, ReloadableTls) {
+        let ca = TestCa::new("Test CA");
+        std::fs::write(dir.join("ca.pem"), &ca.pem).unwrap();
+        ca.issue(dir, "node", "node-1", &["localhost"], NOW - 60, NOW + 3600);
+        let files = TlsFiles {
+            cert: dir.join("node.pem"),
+            key: dir.join("node-key.pem"),
+            client_ca: Some(dir.join("ca.pem")),
+            client_auth: ClientAuth::Required,
+            sni: BTreeMap::new(),
+        };
+        let tls = ReloadableTls::new(files, NOW).unwrap();
+        (ca, tls)
+    }
+
+    fn replace_node(dir: &Path, from: &str) {
+        std::fs::copy(dir.join(format!("{from}.pem")), dir.join("node.pem")).unwrap();
+        std::fs::copy(
+            dir.join(format!("{from}-key.pem")),
+            dir.join("node-key.pem"),
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn a_checked_reload_of_the_same_files_changes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let (_ca, tls) = checked_setup(dir.path());
+        let before = tls.loaded();
+        match tls.reload_checked(NOW, true).unwrap() {
+            Replacement::Unchanged(l) => assert!(Arc::ptr_eq(&l, &before)),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_checked_reload_takes_a_new_certificate_with_the_same_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let (ca, tls) = checked_setup(d);
+        ca.issue(d, "same", "node-1", &["localhost"], NOW - 30, NOW + 7200);
+        replace_node(d, "same");
+        let Replacement::Replaced(new) = tls.reload_checked(NOW, true).unwrap() else {
+            panic!("not replaced")
+        };
+        assert_eq!(new.inventory.leaves[0].not_before_unix, NOW - 30);
+        assert!(Arc::ptr_eq(&new, &tls.loaded()));
+    }
+
+    #[test]
+    fn a_checked_reload_refuses_other_names_with_the_plugin_text() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let (ca, tls) = checked_setup(d);
+        let before = tls.loaded();
+
+        ca.issue(d, "other", "node-2", &["localhost"], NOW - 30, NOW + 7200);
+        replace_node(d, "other");
+        let err = tls.reload_checked(NOW, true).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "New certificates do not have valid Subject DNs. Current Subject DNs [CN=node-1] new Subject DNs [CN=node-2]"
+        );
+        assert!(
+            Arc::ptr_eq(&before, &tls.loaded()),
+            "the old one keeps serving"
+        );
+
+        ca.issue(d, "san", "node-1", &["other.example"], NOW - 30, NOW + 7200);
+        replace_node(d, "san");
+        let err = tls.reload_checked(NOW, true).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "New certificates do not have valid SANs. Current SANs: [[[2, localhost]]] new SANs: [[[2, other.example]]]"
+        );
+
+        let other_ca = TestCa::new("Other CA");
+        other_ca.issue(d, "issuer", "node-1", &["localhost"], NOW - 30, NOW + 7200);
+        replace_node(d, "issuer");
+        let err = tls.reload_checked(NOW, true).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("New certificates do not have valid Issuer DNs. Current Issuer DNs: [CN=Test CA] new Issuer DNs: [CN=Other CA]"),
+            "{err}"
+        );
+        assert!(Arc::ptr_eq(&before, &tls.loaded()));
+
+        // Without DN verification the other subject is taken.
+        replace_node(d, "other");
+        assert!(matches!(
+            tls.reload_checked(NOW, false).unwrap(),
+            Replacement::Replaced(_)
+        ));
+    }
+
+    #[test]
+    fn a_checked_reload_refuses_a_certificate_not_valid_now() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let (ca, tls) = checked_setup(d);
+        ca.issue(d, "old", "node-1", &["localhost"], NOW - 7200, NOW - 3600);
+        replace_node(d, "old");
+        let err = tls.reload_checked(NOW, true).unwrap_err();
+        assert_eq!(err.expired(), Some(true), "{err}");
+        assert!(err.to_string().contains("node.pem"), "{err}");
+        ca.issue(
+            d,
+            "future",
+            "node-1",
+            &["localhost"],
+            NOW + 3600,
+            NOW + 7200,
+        );
+        replace_node(d, "future");
+        assert_eq!(
+            tls.reload_checked(NOW, true).unwrap_err().expired(),
+            Some(false)
+        );
+        // A plain reload refuses them too (the leaf must be valid now).
+        assert!(matches!(tls.reload(NOW), Err(Error::NotValidNow { .. })));
+    }
+
+    #[test]
+    fn the_served_chain_follows_sni() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut files = write_dev(dir.path());
+        files
+            .sni
+            .insert("Admin.Example".into(), dir.path().join("admin-keyfile.pem"));
+        let loaded = files.load(NOW).unwrap();
+        let default = loaded.served_chain(None);
+        assert_eq!(default.len(), 2);
+        let named = loaded.served_chain(Some("admin.example"));
+        assert_eq!(named.len(), 1);
+        assert_eq!(
+            crate::dn::subject_dn(named[0].as_ref()).as_deref(),
+            Some("CN=admin,OU=keyward,O=keyward")
+        );
+        assert_eq!(loaded.served_chain(Some("unknown")).len(), 2);
     }
 }

@@ -102,6 +102,10 @@ pub(crate) fn refuse(refusal: Refusal) -> http::Response<Body> {
         Refusal::NotFound { .. } => {
             ArangoError::new(StatusCode::NOT_FOUND, NOT_FOUND, "unknown path")
         }
+        // `/_admin/server/tls` answers any method but GET and POST with 403.
+        Refusal::MethodNotAllowed { path, .. } if path.ends_with("/_admin/server/tls") => {
+            ArangoError::new(StatusCode::FORBIDDEN, FORBIDDEN, "forbidden")
+        }
         Refusal::MethodNotAllowed { .. } => ArangoError::new(
             StatusCode::METHOD_NOT_ALLOWED,
             METHOD_NOT_ALLOWED,
@@ -124,6 +128,13 @@ pub(crate) fn refuse(refusal: Refusal) -> http::Response<Body> {
             FORBIDDEN,
             "not authorized to execute this request",
         ),
+        Refusal::Forbidden { permission, .. } if permission == crate::route::TLS_RELOAD => {
+            ArangoError::new(
+                StatusCode::FORBIDDEN,
+                FORBIDDEN,
+                "only superusers may reload TLS data",
+            )
+        }
         Refusal::Forbidden { .. } => {
             ArangoError::new(StatusCode::FORBIDDEN, FORBIDDEN, "forbidden")
         }

@@ -99,9 +99,9 @@ impl serde_json::ser::Formatter for OpenSearchPretty {
 }
 
 /// A JSON answer; `pretty` as `?pretty` asks.
-pub(crate) fn json(
+pub(crate) fn json<T: Serialize + ?Sized>(
     status: StatusCode,
-    value: &serde_json::Value,
+    value: &T,
     pretty: bool,
 ) -> http::Response<Body> {
     let bytes = if pretty {
@@ -147,6 +147,29 @@ pub(crate) fn core_error(status: StatusCode, kind: &str, reason: &str) -> http::
                 "root_cause": [{"type": kind, "reason": reason}],
                 "type": kind,
                 "reason": reason,
+            },
+            "status": status.as_u16(),
+        }),
+    )
+}
+
+/// OpenSearch core's error envelope for an exception with a cause, as a
+/// wrapped Java exception renders: `caused_by` holds the cause.
+pub(crate) fn core_error_caused(
+    status: StatusCode,
+    kind: &str,
+    reason: &str,
+    cause: (&str, &str),
+) -> http::Response<Body> {
+    json_response(
+        status,
+        CONTENT_TYPE,
+        &serde_json::json!({
+            "error": {
+                "root_cause": [{"type": kind, "reason": reason}],
+                "type": kind,
+                "reason": reason,
+                "caused_by": {"type": cause.0, "reason": cause.1},
             },
             "status": status.as_u16(),
         }),

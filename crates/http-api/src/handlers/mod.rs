@@ -11,4 +11,5 @@ pub(crate) mod sys_metrics;
 pub(crate) mod sys_mounts;
 pub(crate) mod sys_policies;
 pub(crate) mod sys_snapshot;
+pub(crate) mod tls;
 pub(crate) mod transit;
