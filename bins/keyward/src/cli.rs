@@ -66,7 +66,7 @@ pub(crate) struct ServerArgs {
     /// Folder of 32-byte key files that protect the data at rest.
     #[arg(long, value_name = "DIR")]
     pub(crate) encryption_keyfolder: Option<PathBuf>,
-    /// The audit log file (JSON lines).
+    /// The audit log file (JSON lines; dev mode: DATA_DIR/audit.log).
     #[arg(long, value_name = "FILE")]
     pub(crate) audit_log: Option<PathBuf>,
     /// Folder of OpenSearch security YAML files read at first start.

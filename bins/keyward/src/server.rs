@@ -5,12 +5,14 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, bail};
-use http_api::{Api, ApiConfig, Services};
+use audit_config::{AuditSink, SinkConfig};
+use http_api::{Api, ApiConfig, AuditSettings, Services};
 use keyring_core::{Barrier, Clock, Keystore, RedbStore, Timestamp};
 use rbac_model::{ConfigType, SecurityConfig};
 use secrecy::SecretString;
 use tls_inventory::{ClientAuth, ReloadableTls, TlsFiles};
 use tokio::signal::unix::{SignalKind, signal};
+use tracing_subscriber::EnvFilter;
 
 use crate::cli::ServerArgs;
 use crate::config::{LogFormat, Settings};
@@ -34,16 +36,89 @@ impl Clock for SystemClock {
     }
 }
 
-fn init_logging(format: LogFormat) {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("KEYWARD_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    let _ = match format {
-        LogFormat::Text => builder.try_init(),
-        LogFormat::Json => builder.json().try_init(),
+/// Replaces the log filter of the running subscriber.
+type FilterReload = Arc<dyn Fn(EnvFilter) + Send + Sync>;
+
+/// Starts logging to stderr and returns what changes its filter at run
+/// time. `KEYWARD_LOG` (an `EnvFilter` string) is the filter at start;
+/// without it, the ArangoDB topics' startup levels are (see
+/// `audit_config::TRACING_TARGETS`).
+fn init_logging(format: LogFormat) -> (FilterReload, bool) {
+    let from_env = tracing_subscriber::EnvFilter::try_from_env("KEYWARD_LOG").ok();
+    let overridden = from_env.is_some();
+    let filter = from_env
+        .unwrap_or_else(|| EnvFilter::new(audit_config::LogLevels::default().tracing_directives()));
+    let reload: FilterReload = match format {
+        LogFormat::Text => {
+            let builder = tracing_subscriber::fmt()
+                .with_writer(std::io::stderr)
+                .with_env_filter(filter)
+                .with_filter_reloading();
+            let handle = builder.reload_handle();
+            let _ = builder.try_init();
+            Arc::new(move |f| {
+                let _ = handle.reload(f);
+            })
+        }
+        LogFormat::Json => {
+            let builder = tracing_subscriber::fmt()
+                .json()
+                .with_writer(std::io::stderr)
+                .with_env_filter(filter)
+                .with_filter_reloading();
+            let handle = builder.reload_handle();
+            let _ = builder.try_init();
+            Arc::new(move |f| {
+                let _ = handle.reload(f);
+            })
+        }
     };
+    (reload, overridden)
+}
+
+/// What the API calls when the log levels change (`/_admin/log/level`):
+/// keyward's own log targets follow their topics. With `KEYWARD_LOG` set,
+/// its filter holds until the first change through the API.
+fn log_levels_hook(reload: FilterReload, env_override: bool) -> http_api::LogLevelsHook {
+    let started = std::sync::atomic::AtomicBool::new(false);
+    Arc::new(move |levels: &audit_config::LogLevels| {
+        let first = !started.swap(true, std::sync::atomic::Ordering::Relaxed);
+        if first && env_override {
+            return;
+        }
+        reload(EnvFilter::new(levels.tracing_directives()));
+    })
+}
+
+/// Opens the audit log (dev mode: `DATA_DIR/audit.log`); none outside dev
+/// mode without `--audit-log`.
+fn open_audit_sink(
+    settings: &Settings,
+    data_dir: &Path,
+    clock: Arc<SystemClock>,
+) -> anyhow::Result<Option<Arc<AuditSink>>> {
+    let path = match &settings.audit_log {
+        Some(p) => absolute(p)?,
+        None if settings.dev => data_dir.join("audit.log"),
+        None => {
+            tracing::warn!(
+                "audit logging is off: no --audit-log (or audit_log in the config file) was given"
+            );
+            return Ok(None);
+        }
+    };
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create {}", parent.display()))?;
+    }
+    let config = SinkConfig {
+        capacity: settings.audit.queue_capacity,
+        sync_interval: Duration::from_millis(settings.audit.sync_interval_ms),
+        ..SinkConfig::new(&path)
+    };
+    let sink = AuditSink::open(config, clock)
+        .with_context(|| format!("cannot open the audit log {}", path.display()))?;
+    Ok(Some(Arc::new(sink)))
 }
 
 fn absolute(p: &Path) -> anyhow::Result<PathBuf> {
@@ -123,7 +198,7 @@ fn security_bootstrap(settings: &Settings) -> anyhow::Result<Option<SecurityConf
 
 pub(crate) async fn run(args: ServerArgs) -> anyhow::Result<()> {
     let settings = Settings::resolve(args)?;
-    init_logging(settings.log_format);
+    let (reload_logs, env_filter) = init_logging(settings.log_format);
     let data_dir = absolute(&settings.data_dir)?;
     let keyfolder = match &settings.encryption_keyfolder {
         Some(f) => Some(absolute(f)?),
@@ -180,15 +255,21 @@ pub(crate) async fn run(args: ServerArgs) -> anyhow::Result<()> {
     };
 
     let bootstrap = security_bootstrap(&settings)?;
+    let audit_sink = open_audit_sink(&settings, &data_dir, clock.clone())?;
     let api = Api::open(
         Services {
             barrier: barrier.clone(),
             clock: clock.clone(),
             tls: tls.clone(),
+            audit_sink: audit_sink.clone(),
+            log_levels: Some(log_levels_hook(reload_logs, env_filter)),
         },
         ApiConfig {
             security: settings.security.clone(),
             security_bootstrap: bootstrap,
+            audit: AuditSettings {
+                readonly: settings.audit.readonly.clone(),
+            },
             ..ApiConfig::default()
         },
     )
@@ -256,7 +337,10 @@ pub(crate) async fn run(args: ServerArgs) -> anyhow::Result<()> {
             _ = int.recv() => break,
             _ = hup.recv() => match &tls {
                 Some(tls) => match tls.reload(clock.now().unix_secs()) {
-                    Ok(_) => tracing::info!(target: "keyward::tls", "SIGHUP: TLS certificates reloaded"),
+                    Ok(_) => {
+                        tracing::info!(target: "keyward::tls", "SIGHUP: TLS certificates reloaded");
+                        api.tls_reloaded();
+                    }
                     Err(e) => tracing::error!(target: "keyward::tls", error = %e, "SIGHUP: TLS reload failed; the previous certificates keep serving"),
                 },
                 None => tracing::info!(target: "keyward::tls", "SIGHUP: TLS is disabled, nothing to reload"),
@@ -270,6 +354,10 @@ pub(crate) async fn run(args: ServerArgs) -> anyhow::Result<()> {
     // The last references to the store go here: redb closes the file cleanly.
     drop(api);
     drop(barrier);
+    // Everything queued is written and fsynced before the process ends.
+    if let Some(sink) = audit_sink {
+        sink.shutdown();
+    }
     tracing::info!("stopped");
     Ok(())
 }
@@ -311,6 +399,14 @@ fn print_banner(
             barrier.user_key_hashes().len()
         ),
         None => println!("  key folder:       none (encryption at rest is not protected)"),
+    }
+    match &settings.audit_log {
+        Some(p) => println!("  audit log:        {}", p.display()),
+        None if settings.dev => println!(
+            "  audit log:        {}",
+            data_dir.join("audit.log").display()
+        ),
+        None => println!("  audit log:        none (give --audit-log)"),
     }
     if let Some(tls) = tls {
         let files = tls.files();

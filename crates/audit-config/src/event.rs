@@ -1,18 +1,21 @@
 //! One audit event, with the plugin's field names (`audit_format_version` 4).
 //!
 //! Events never carry secrets: no plaintexts, ciphertexts, passwords, key
-//! material or tokens. Request bodies are attached only by the caller that
-//! knows they are safe (see [`redact_body`]).
+//! material or tokens. Request bodies are attached only after
+//! [`redact_body`], credentials headers never (see `AuditFilter`), and
+//! compliance events name what changed, never its content.
 
 use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::sync::Arc;
 
 use keyring_core::Timestamp;
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 use serde_json::Value;
 
-use crate::AuditCategory;
+use crate::{AuditCategory, AuditTopic};
 
-/// What a compliance event did.
+/// What a compliance event did, in the plugin's words.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum ComplianceOperation {
@@ -24,37 +27,109 @@ pub enum ComplianceOperation {
     Delete,
 }
 
+/// What a compliance event did, in keyward's words (`audit_compliance_action`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ComplianceAction {
+    /// A key, secret or mount was created.
+    Create,
+    /// A configuration or a secret was replaced or changed.
+    Update,
+    /// Something was deleted.
+    Delete,
+    /// A key was rotated (transit key, AES key, encryption-at-rest user keys).
+    Rotate,
+    /// A transit key's settings changed.
+    Config,
+    /// Old versions of a transit key were deleted for good.
+    Trim,
+    /// Key material was imported (BYOK).
+    Import,
+    /// A key was restored from a backup.
+    Restore,
+    /// A secrets engine was mounted.
+    Mount,
+    /// A secrets engine was unmounted (its keys deleted).
+    Unmount,
+    /// TLS certificates were reloaded.
+    Reload,
+    /// Log levels were reset to their startup values.
+    Reset,
+}
+
+impl ComplianceAction {
+    /// The plugin's operation for this action.
+    pub fn operation(self) -> ComplianceOperation {
+        match self {
+            ComplianceAction::Create
+            | ComplianceAction::Import
+            | ComplianceAction::Restore
+            | ComplianceAction::Mount => ComplianceOperation::Create,
+            ComplianceAction::Delete | ComplianceAction::Unmount => ComplianceOperation::Delete,
+            _ => ComplianceOperation::Update,
+        }
+    }
+}
+
+/// Where an event comes from (`audit_request_origin`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Origin {
+    /// A REST request.
+    Rest,
+    /// The server itself (a signal, a timer, start-up).
+    Local,
+}
+
+fn timestamp<S: Serializer>(t: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&format_timestamp(*t))
+}
+
+fn shared<S: Serializer>(v: &Option<Arc<str>>, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(v) => s.serialize_str(v),
+        None => s.serialize_none(),
+    }
+}
+
+fn address<S: Serializer>(a: &Option<IpAddr>, s: S) -> Result<S::Ok, S::Error> {
+    match a {
+        Some(a) => s.collect_str(a),
+        None => s.serialize_none(),
+    }
+}
+
 /// One line of the audit log.
 #[derive(Debug, Clone, Serialize)]
 pub struct AuditEvent {
     audit_format_version: u8,
     /// The category.
     pub audit_category: AuditCategory,
-    /// `yyyy-MM-dd'T'HH:mm:ss.SSS+00:00`.
-    #[serde(rename = "@timestamp")]
-    pub timestamp: String,
+    /// When: written as `yyyy-MM-dd'T'HH:mm:ss.SSS+00:00`.
+    #[serde(rename = "@timestamp", serialize_with = "timestamp")]
+    pub timestamp: Timestamp,
     /// The ArangoDB topic the event is filed under (keyward's addition).
-    pub audit_topic: &'static str,
+    pub audit_topic: AuditTopic,
     /// `REST`.
     pub audit_request_layer: &'static str,
     /// `REST` for requests, `LOCAL` for events of the server itself.
-    pub audit_request_origin: &'static str,
+    pub audit_request_origin: Origin,
     /// The node's name.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub audit_node_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "shared")]
+    pub audit_node_name: Option<Arc<str>>,
     /// The cluster's name.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub audit_cluster_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "shared")]
+    pub audit_cluster_name: Option<Arc<str>>,
     /// The request id (the same as Vault's `request_id`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub audit_request_id: Option<String>,
     /// The client's address.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub audit_request_remote_address: Option<String>,
-    /// The user the request acts as (the user name given, for a failed login).
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "address")]
+    pub audit_request_remote_address: Option<IpAddr>,
+    /// The user the request acts as (the user name given, or `<NONE>`, for a failed login).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub audit_request_effective_user: Option<String>,
-    /// True when that user is a superuser.
+    /// True when that user is a superuser (root token or admin certificate).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub audit_request_effective_user_is_admin: Option<bool>,
     /// HTTP method.
@@ -66,7 +141,7 @@ pub struct AuditEvent {
     /// Query parameters.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub audit_rest_request_params: Option<BTreeMap<String, String>>,
-    /// Request headers (credentials never included).
+    /// Request headers (credentials never with their values).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub audit_rest_request_headers: Option<BTreeMap<String, Vec<String>>>,
     /// The request body, redacted.
@@ -74,13 +149,23 @@ pub struct AuditEvent {
     pub audit_request_body: Option<String>,
     /// The permission that was checked.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub audit_request_privilege: Option<String>,
+    pub audit_request_privilege: Option<&'static str>,
+    /// Why a TLS handshake failed (SSL_EXCEPTION).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audit_request_exception_stacktrace: Option<String>,
+    /// What kind of thing a compliance event changed: a configuration type
+    /// (`internalusers`, `roles`, `audit`, ...), `transit/keys`, `secrets`, ...
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audit_trace_doc_id: Option<String>,
     /// What a compliance event did.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub audit_compliance_operation: Option<ComplianceOperation>,
-    /// What it did it to (a key, a role, a user: a name, never content).
+    /// What a compliance event did, in keyward's words.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub audit_trace_resource: Option<String>,
+    pub audit_compliance_action: Option<ComplianceAction>,
+    /// The names of what changed (keys, users, roles, secrets): names, never content.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audit_trace_resources: Option<Vec<String>>,
 }
 
 /// `yyyy-MM-dd'T'HH:mm:ss.SSS+00:00`, as the plugin writes `@timestamp`.
@@ -101,14 +186,14 @@ pub fn format_timestamp(t: Timestamp) -> String {
 
 impl AuditEvent {
     /// An event of `category` filed under `topic`, at `now`, from the REST layer.
-    pub fn new(category: AuditCategory, topic: &'static str, now: Timestamp) -> Self {
+    pub fn new(category: AuditCategory, topic: AuditTopic, now: Timestamp) -> Self {
         AuditEvent {
             audit_format_version: 4,
             audit_category: category,
-            timestamp: format_timestamp(now),
+            timestamp: now,
             audit_topic: topic,
             audit_request_layer: "REST",
-            audit_request_origin: "REST",
+            audit_request_origin: Origin::Rest,
             audit_node_name: None,
             audit_cluster_name: None,
             audit_request_id: None,
@@ -121,9 +206,29 @@ impl AuditEvent {
             audit_rest_request_headers: None,
             audit_request_body: None,
             audit_request_privilege: None,
+            audit_request_exception_stacktrace: None,
+            audit_trace_doc_id: None,
             audit_compliance_operation: None,
-            audit_trace_resource: None,
+            audit_compliance_action: None,
+            audit_trace_resources: None,
         }
+    }
+
+    /// A COMPLIANCE_INTERNAL_CONFIG_WRITE event: `action` done to the
+    /// `resources` (names) of `doc_id`.
+    pub fn config_write(
+        topic: AuditTopic,
+        action: ComplianceAction,
+        doc_id: impl Into<String>,
+        resources: Vec<String>,
+        now: Timestamp,
+    ) -> Self {
+        let mut e = AuditEvent::new(AuditCategory::ComplianceInternalConfigWrite, topic, now);
+        e.audit_compliance_operation = Some(action.operation());
+        e.audit_compliance_action = Some(action);
+        e.audit_trace_doc_id = Some(doc_id.into());
+        e.audit_trace_resources = (!resources.is_empty()).then_some(resources);
+        e
     }
 
     /// The event as one JSON line (with the newline).
@@ -153,23 +258,31 @@ const SECRET_KEYS: &[&str] = &[
     "secret",
     "token",
     "client_token",
+    "key",
+    "keys",
+    "wrapped_key",
 ];
 
+/// The value that replaces a secret in a logged body (the plugin's word).
+pub const REDACTED: &str = "__SENSITIVE__";
+
 /// A request body fit for the audit log: JSON with every secret-bearing key
-/// replaced by `"******"`; anything that is not JSON is left out entirely.
+/// replaced by `"__SENSITIVE__"` and any bcrypt hash by `"__HASH__"`;
+/// anything that is not JSON is left out entirely.
 pub fn redact_body(body: &[u8]) -> Option<String> {
     fn walk(v: &mut Value) {
         match v {
             Value::Object(map) => {
                 for (k, v) in map.iter_mut() {
-                    if SECRET_KEYS.contains(&k.as_str()) {
-                        *v = Value::String("******".into());
+                    if SECRET_KEYS.contains(&k.to_ascii_lowercase().as_str()) {
+                        *v = Value::String(REDACTED.into());
                     } else {
                         walk(v);
                     }
                 }
             }
             Value::Array(items) => items.iter_mut().for_each(walk),
+            Value::String(s) if is_bcrypt(s) => *s = "__HASH__".into(),
             _ => {}
         }
     }
@@ -179,6 +292,11 @@ pub fn redact_body(body: &[u8]) -> Option<String> {
     let mut value: Value = serde_json::from_slice(body).ok()?;
     walk(&mut value);
     serde_json::to_string(&value).ok()
+}
+
+fn is_bcrypt(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 60 && b[0] == b'$' && b[1] == b'2' && b"ayb".contains(&b[2]) && b[3] == b'$'
 }
 
 #[cfg(test)]
@@ -195,13 +313,13 @@ mod tests {
 
     #[test]
     fn bodies_are_redacted_at_any_depth() {
-        let body = br#"{"password":"s3cret","roles":["a"],"batch_input":[{"plaintext":"cGxhaW4="}],"opendistro_security_roles":[]}"#;
+        let body = br#"{"password":"s3cret","roles":["a"],"batch_input":[{"plaintext":"cGxhaW4="}],"opendistro_security_roles":[],"Value":"v4lue","h":"$2y$12$R9h/cIPz0gi.URNNX3kh2OPST9/PgBkqquzi.Ss7KIUgO2t0jWMUW"}"#;
         let red = redact_body(body).unwrap();
-        assert!(
-            !red.contains("s3cret") && !red.contains("cGxhaW4="),
-            "{red}"
-        );
+        for secret in ["s3cret", "cGxhaW4=", "v4lue", "R9h/cIPz0gi"] {
+            assert!(!red.contains(secret), "{red}");
+        }
         assert!(red.contains("\"roles\":[\"a\"]"));
+        assert!(red.contains("__SENSITIVE__") && red.contains("__HASH__"));
         assert_eq!(redact_body(b"not json"), None);
         assert_eq!(redact_body(b""), None);
     }
@@ -210,15 +328,40 @@ mod tests {
     fn a_line_has_the_plugin_fields() {
         let mut e = AuditEvent::new(
             AuditCategory::FailedLogin,
-            "audit-authentication",
+            AuditTopic::Authentication,
             Timestamp::from_unix_secs(0),
         );
         e.audit_request_effective_user = Some("bob".into());
+        e.audit_request_remote_address = Some("127.0.0.1".parse().unwrap());
         let v: Value = serde_json::from_slice(&e.to_line()).unwrap();
         assert_eq!(v["audit_format_version"], 4);
         assert_eq!(v["audit_category"], "FAILED_LOGIN");
         assert_eq!(v["@timestamp"], "1970-01-01T00:00:00.000+00:00");
+        assert_eq!(v["audit_topic"], "audit-authentication");
+        assert_eq!(v["audit_request_origin"], "REST");
         assert_eq!(v["audit_request_effective_user"], "bob");
+        assert_eq!(v["audit_request_remote_address"], "127.0.0.1");
         assert!(v.get("audit_request_body").is_none());
+    }
+
+    #[test]
+    fn compliance_events_name_what_changed() {
+        let e = AuditEvent::config_write(
+            AuditTopic::Collection,
+            ComplianceAction::Rotate,
+            "transit/keys",
+            vec!["orders".into()],
+            Timestamp::from_unix_secs(0),
+        );
+        let v: Value = serde_json::from_slice(&e.to_line()).unwrap();
+        assert_eq!(v["audit_category"], "COMPLIANCE_INTERNAL_CONFIG_WRITE");
+        assert_eq!(v["audit_compliance_operation"], "UPDATE");
+        assert_eq!(v["audit_compliance_action"], "rotate");
+        assert_eq!(v["audit_trace_doc_id"], "transit/keys");
+        assert_eq!(v["audit_trace_resources"][0], "orders");
+        assert_eq!(
+            ComplianceAction::Unmount.operation(),
+            ComplianceOperation::Delete
+        );
     }
 }

@@ -25,6 +25,19 @@ fn glob(pattern: &str, text: &str) -> bool {
     p[pi..].iter().all(|c| *c == '*')
 }
 
+/// Headers that carry credentials. Their values never reach the audit log:
+/// with `exclude_sensitive_headers` (the default) they are left out, without
+/// it they appear with the value `__SENSITIVE__` (the plugin would log them
+/// in full; keyward never does).
+pub const SENSITIVE_HEADERS: &[&str] = &[
+    "authorization",
+    "proxy-authorization",
+    "x-vault-token",
+    "cookie",
+    "set-cookie",
+    "x-api-key",
+];
+
 /// The audit configuration in the form the request path asks.
 #[derive(Debug, Clone)]
 pub struct AuditFilter {
@@ -43,6 +56,11 @@ impl AuditFilter {
             config: config.clone(),
             ignore_users,
         }
+    }
+
+    /// The configuration it was compiled from.
+    pub fn config(&self) -> &AuditConfig {
+        &self.config
     }
 
     fn ignored_user(&self, user: Option<&str>) -> bool {
@@ -82,9 +100,35 @@ impl AuditFilter {
         self.config.audit.log_request_body
     }
 
-    /// True when headers other than credentials may be attached.
-    pub fn include_headers(&self) -> bool {
-        !self.config.audit.exclude_sensitive_headers
+    /// What becomes of a request header: `None` leaves it out, else the
+    /// value to log (credentials never keep theirs).
+    pub fn header<'v>(&self, name: &str, value: &'v str) -> Option<&'v str> {
+        if self
+            .config
+            .audit
+            .ignore_headers
+            .iter()
+            .any(|p| glob(&p.to_ascii_lowercase(), &name.to_ascii_lowercase()))
+        {
+            return None;
+        }
+        if SENSITIVE_HEADERS
+            .iter()
+            .any(|h| h.eq_ignore_ascii_case(name))
+        {
+            return (!self.config.audit.exclude_sensitive_headers).then_some(crate::REDACTED);
+        }
+        Some(value)
+    }
+
+    /// True when a URL parameter is logged.
+    pub fn logs_param(&self, name: &str) -> bool {
+        !self
+            .config
+            .audit
+            .ignore_url_params
+            .iter()
+            .any(|p| glob(p, name))
     }
 }
 
@@ -139,5 +183,24 @@ mod tests {
         ));
         c.enabled = false;
         assert!(!AuditFilter::new(&c).wants_config_write(None));
+    }
+
+    #[test]
+    fn credentials_never_keep_their_value() {
+        let mut c = AuditConfig::shipped();
+        let f = AuditFilter::new(&c);
+        assert_eq!(f.header("Authorization", "Basic eDp5"), None);
+        assert_eq!(f.header("x-vault-token", "kw.x"), None);
+        assert_eq!(f.header("user-agent", "curl"), Some("curl"));
+        c.audit.exclude_sensitive_headers = false;
+        c.audit.ignore_headers = vec!["User-*".into()];
+        c.audit.ignore_url_params = vec!["pre*".into()];
+        let f = AuditFilter::new(&c);
+        assert_eq!(
+            f.header("Authorization", "Basic eDp5"),
+            Some("__SENSITIVE__")
+        );
+        assert_eq!(f.header("user-agent", "curl"), None);
+        assert!(!f.logs_param("pretty") && f.logs_param("verbose"));
     }
 }

@@ -1,25 +1,28 @@
 //! The audit sink: one JSON line per event, written by a thread of its own
 //! so that no request ever waits on the disk.
 //!
-//! Requests push into a bounded queue (`try_send`, O(1)). When the queue is
-//! full the event is dropped and counted — the request is never slowed down —
-//! and the writer records the count in the log itself as soon as it can, so a
-//! loss is never silent. The writer flushes and fsyncs every `sync_interval`
-//! when something was written, and once more at shutdown.
+//! Requests push into a bounded queue (`try_send`, O(1)); the writer thread
+//! serializes the events, so even that work is off the request path. When
+//! the queue is full the event is dropped and counted — the request is never
+//! slowed down — and the writer records the count in the log itself as soon
+//! as it can (an `AUDIT_QUEUE_OVERFLOW` line), so a loss is never silent; the
+//! counters are also exported as metrics. The writer flushes and fsyncs
+//! every `sync_interval` when something was written, and once more at
+//! shutdown.
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError, sync_channel};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
 use keyring_core::Clock;
 
 use crate::Error;
-use crate::event::format_timestamp;
+use crate::event::{AuditEvent, format_timestamp};
 
 /// Counters of the sink, for metrics.
 #[derive(Debug, Default)]
@@ -27,17 +30,20 @@ pub struct SinkStats {
     queued: AtomicU64,
     written: AtomicU64,
     dropped: AtomicU64,
+    failed: AtomicU64,
 }
 
 /// A copy of the counters at one moment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SinkCounts {
     /// Events waiting in the queue.
     pub queued: u64,
     /// Events written to the file.
     pub written: u64,
-    /// Events dropped because the queue was full.
+    /// Events dropped because the queue was full (or the sink had stopped).
     pub dropped: u64,
+    /// Events the file refused (a write error, such as a full disk).
+    pub failed: u64,
 }
 
 impl SinkStats {
@@ -47,6 +53,7 @@ impl SinkStats {
             queued: self.queued.load(Ordering::Relaxed),
             written: self.written.load(Ordering::Relaxed),
             dropped: self.dropped.load(Ordering::Relaxed),
+            failed: self.failed.load(Ordering::Relaxed),
         }
     }
 }
@@ -73,12 +80,18 @@ impl SinkConfig {
     }
 }
 
+enum Msg {
+    Event(Box<AuditEvent>),
+    Stop,
+}
+
 /// Writes audit lines to a file off the request path.
 pub struct AuditSink {
-    tx: Option<SyncSender<Vec<u8>>>,
-    writer: Option<JoinHandle<()>>,
+    tx: SyncSender<Msg>,
+    writer: Mutex<Option<JoinHandle<()>>>,
     stats: Arc<SinkStats>,
     path: PathBuf,
+    capacity: usize,
 }
 
 impl std::fmt::Debug for AuditSink {
@@ -103,7 +116,8 @@ impl AuditSink {
     pub fn open(config: SinkConfig, clock: Arc<dyn Clock>) -> Result<Self, Error> {
         let file = open(&config.path)
             .map_err(|e| Error::Sink(format!("{}: {e}", config.path.display())))?;
-        let (tx, rx) = sync_channel(config.capacity.max(1));
+        let capacity = config.capacity.max(1);
+        let (tx, rx) = sync_channel(capacity);
         let stats = Arc::new(SinkStats::default());
         let writer_stats = stats.clone();
         let interval = config.sync_interval;
@@ -112,17 +126,17 @@ impl AuditSink {
             .spawn(move || write_loop(rx, file, interval, writer_stats, clock))
             .map_err(|e| Error::Sink(format!("cannot start the audit writer: {e}")))?;
         Ok(AuditSink {
-            tx: Some(tx),
-            writer: Some(writer),
+            tx,
+            writer: Mutex::new(Some(writer)),
             stats,
             path: config.path,
+            capacity,
         })
     }
 
-    /// Queues one line; never blocks. A full queue drops the line and counts it.
-    pub fn push(&self, line: Vec<u8>) {
-        let Some(tx) = &self.tx else { return };
-        match tx.try_send(line) {
+    /// Queues one event; never blocks. A full queue drops the event and counts it.
+    pub fn push(&self, event: AuditEvent) {
+        match self.tx.try_send(Msg::Event(Box::new(event))) {
             Ok(()) => {
                 self.stats.queued.fetch_add(1, Ordering::Relaxed);
             }
@@ -137,15 +151,23 @@ impl AuditSink {
         self.stats.clone()
     }
 
+    /// How many events the queue holds at most.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
     /// The log file.
     pub fn path(&self) -> &Path {
         &self.path
     }
 
-    /// Writes what is queued, fsyncs and stops the writer.
-    pub fn shutdown(&mut self) {
-        self.tx.take();
-        if let Some(w) = self.writer.take() {
+    /// Writes what is queued, fsyncs and stops the writer; events pushed
+    /// afterwards are counted as dropped. Waits for the queue to have room
+    /// for the stop message, so nothing queued before is lost.
+    pub fn shutdown(&self) {
+        let writer = self.writer.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(w) = writer {
+            let _ = self.tx.send(Msg::Stop);
             let _ = w.join();
         }
     }
@@ -157,62 +179,108 @@ impl Drop for AuditSink {
     }
 }
 
+struct Writer {
+    out: BufWriter<File>,
+    stats: Arc<SinkStats>,
+    clock: Arc<dyn Clock>,
+    reported_drops: u64,
+    dirty: bool,
+}
+
+impl Writer {
+    fn write(&mut self, event: &AuditEvent) {
+        self.stats.queued.fetch_sub(1, Ordering::Relaxed);
+        let ok = serde_json::to_writer(&mut self.out, event).is_ok()
+            && self.out.write_all(b"\n").is_ok();
+        let counter = if ok {
+            &self.stats.written
+        } else {
+            &self.stats.failed
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        self.dirty = true;
+    }
+
+    /// Records drops not yet reported, in the log itself.
+    fn report_drops(&mut self) {
+        let dropped = self.stats.dropped.load(Ordering::Relaxed);
+        if dropped > self.reported_drops {
+            let line = serde_json::json!({
+                "audit_format_version": 4,
+                "@timestamp": format_timestamp(self.clock.now()),
+                "audit_category": "AUDIT_QUEUE_OVERFLOW",
+                "audit_request_origin": "LOCAL",
+                "audit_dropped_events": dropped - self.reported_drops,
+                "audit_dropped_events_total": dropped,
+            });
+            let _ = writeln!(self.out, "{line}");
+            tracing::warn!(
+                target: "keyward::audit",
+                dropped = dropped - self.reported_drops,
+                total = dropped,
+                "the audit queue was full: events were dropped (counted in the audit log and in keyward_audit_events_dropped_total)"
+            );
+            self.reported_drops = dropped;
+            self.dirty = true;
+        }
+    }
+
+    fn sync(&mut self) {
+        if self.dirty {
+            let _ = self.out.flush();
+            let _ = self.out.get_ref().sync_data();
+            self.dirty = false;
+        }
+    }
+}
+
 fn write_loop(
-    rx: Receiver<Vec<u8>>,
+    rx: Receiver<Msg>,
     file: File,
     interval: Duration,
     stats: Arc<SinkStats>,
     clock: Arc<dyn Clock>,
 ) {
-    let mut out = BufWriter::new(file);
-    let mut dirty = false;
-    let mut reported_drops = 0u64;
-    let sync = |out: &mut BufWriter<File>| {
-        let _ = out.flush();
-        let _ = out.get_ref().sync_data();
+    let mut w = Writer {
+        out: BufWriter::with_capacity(64 * 1024, file),
+        stats,
+        clock,
+        reported_drops: 0,
+        dirty: false,
     };
-    loop {
+    let mut stop = false;
+    while !stop {
         match rx.recv_timeout(interval) {
-            Ok(line) => {
-                stats.queued.fetch_sub(1, Ordering::Relaxed);
-                if out.write_all(&line).is_ok() {
-                    stats.written.fetch_add(1, Ordering::Relaxed);
-                }
-                dirty = true;
+            Ok(Msg::Event(event)) => {
+                w.write(&event);
                 // Take everything already waiting before the next fsync.
-                while let Ok(line) = rx.try_recv() {
-                    stats.queued.fetch_sub(1, Ordering::Relaxed);
-                    if out.write_all(&line).is_ok() {
-                        stats.written.fetch_add(1, Ordering::Relaxed);
+                loop {
+                    match rx.try_recv() {
+                        Ok(Msg::Event(event)) => w.write(&event),
+                        Ok(Msg::Stop) => {
+                            stop = true;
+                            break;
+                        }
+                        Err(_) => break,
                     }
                 }
             }
+            Ok(Msg::Stop) | Err(RecvTimeoutError::Disconnected) => stop = true,
             Err(RecvTimeoutError::Timeout) => {}
-            Err(RecvTimeoutError::Disconnected) => break,
         }
-        let dropped = stats.dropped.load(Ordering::Relaxed);
-        if dropped > reported_drops {
-            let line = serde_json::json!({
-                "audit_format_version": 4,
-                "@timestamp": format_timestamp(clock.now()),
-                "audit_category": "AUDIT_QUEUE_OVERFLOW",
-                "audit_dropped_events": dropped - reported_drops,
-            });
-            let _ = writeln!(out, "{line}");
-            reported_drops = dropped;
-            dirty = true;
-        }
-        if dirty {
-            sync(&mut out);
-            dirty = false;
-        }
+        w.report_drops();
+        w.sync();
     }
-    sync(&mut out);
+    // Nothing more is accepted; count what raced the stop and report it.
+    drop(rx);
+    w.report_drops();
+    w.sync();
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{AuditCategory, AuditTopic};
     use keyring_core::Timestamp;
 
     struct Fixed;
@@ -222,18 +290,32 @@ mod tests {
         }
     }
 
+    fn event(n: usize) -> AuditEvent {
+        let mut e = AuditEvent::new(
+            AuditCategory::FailedLogin,
+            AuditTopic::Authentication,
+            Timestamp::from_unix_secs(0),
+        );
+        e.audit_request_effective_user = Some(format!("user{n}"));
+        e
+    }
+
     #[test]
     fn lines_reach_the_file_by_shutdown() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("audit.log");
-        let mut sink = AuditSink::open(SinkConfig::new(&path), Arc::new(Fixed)).unwrap();
+        let sink = AuditSink::open(SinkConfig::new(&path), Arc::new(Fixed)).unwrap();
         for i in 0..100 {
-            sink.push(format!("{{\"n\":{i}}}\n").into_bytes());
+            sink.push(event(i));
         }
         sink.shutdown();
         let text = std::fs::read_to_string(&path).unwrap();
         assert_eq!(text.lines().count(), 100);
+        let first: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+        assert_eq!(first["audit_request_effective_user"], "user0");
         assert_eq!(sink.stats().counts().written, 100);
+        sink.push(event(0));
+        assert_eq!(sink.stats().counts().dropped, 1, "after shutdown: counted");
     }
 
     #[test]
@@ -245,25 +327,24 @@ mod tests {
             sync_interval: Duration::from_millis(10),
             ..SinkConfig::new(&path)
         };
-        let mut sink = AuditSink::open(config, Arc::new(Fixed)).unwrap();
-        for _ in 0..10_000 {
-            sink.push(b"{}\n".to_vec());
+        let sink = AuditSink::open(config, Arc::new(Fixed)).unwrap();
+        for i in 0..10_000 {
+            sink.push(event(i));
         }
         sink.shutdown();
         let counts = sink.stats().counts();
         assert_eq!(counts.written + counts.dropped, 10_000);
-        if counts.dropped > 0 {
-            let text = std::fs::read_to_string(&path).unwrap();
-            let reported: u64 = text
-                .lines()
-                .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-                .filter(|v| v["audit_category"] == "AUDIT_QUEUE_OVERFLOW")
-                .map(|v| v["audit_dropped_events"].as_u64().unwrap())
-                .sum();
-            assert_eq!(
-                reported, counts.dropped,
-                "every drop is reported in the log"
-            );
-        }
+        assert!(counts.dropped > 0, "a queue of one overflows");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let reported: u64 = text
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter(|v| v["audit_category"] == "AUDIT_QUEUE_OVERFLOW")
+            .map(|v| v["audit_dropped_events"].as_u64().unwrap())
+            .sum();
+        assert_eq!(
+            reported, counts.dropped,
+            "every drop is reported in the log"
+        );
     }
 }

@@ -4,9 +4,10 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use audit_config::{AuditCategory, AuditSink, AuditTopic, ComplianceAction, NodeIdentity};
 use bytes::Bytes;
 use http::{Method, Request, Response};
-use keyring_core::{Barrier, Clock};
+use keyring_core::{Barrier, Clock, SecretStore};
 use rbac_model::settings::SecuritySettings;
 use rbac_model::{CertStatus, Principal, SecurityConfig, UserName};
 use secrecy::SecretString;
@@ -14,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use tls_inventory::ReloadableTls;
 
 use crate::Error;
+use crate::audit::{Audit, AuditSettings, LogLevelsHook, RequestView, Who};
 use crate::auth::{AuthOutcome, Authenticator, Credentials, client_certificate_dn};
 use crate::body::read_limited;
 use crate::ctx::{Body, Ctx};
@@ -26,6 +28,8 @@ use crate::state::{CLUSTER_PATH, ClusterInfo, State};
 use crate::vault::mounts::{Mount, Mounts};
 
 const ROOT_TOKEN_PATH: &str = "sys/token/root";
+/// Where the secret store keeps its keys and values.
+const SECRETS_PREFIX: &str = "secrets/";
 
 /// What the API is built on.
 pub struct Services {
@@ -35,6 +39,11 @@ pub struct Services {
     pub clock: Arc<dyn Clock>,
     /// The server's TLS configuration, when it serves TLS.
     pub tls: Option<Arc<ReloadableTls>>,
+    /// Where audit events go (none: they are decided on and dropped).
+    pub audit_sink: Option<Arc<AuditSink>>,
+    /// Called with the log levels at start and after every change through
+    /// `/_admin/log/level`, so the server can apply them to its own logs.
+    pub log_levels: Option<LogLevelsHook>,
 }
 
 /// Settings of the API.
@@ -49,6 +58,8 @@ pub struct ApiConfig {
     /// The security configuration stored at first start (the YAML files of
     /// `--security-config`, or dev mode's demo set); none: empty.
     pub security_bootstrap: Option<SecurityConfig>,
+    /// The `[audit]` settings.
+    pub audit: AuditSettings,
 }
 
 impl Default for ApiConfig {
@@ -58,6 +69,7 @@ impl Default for ApiConfig {
             version: env!("CARGO_PKG_VERSION").to_string(),
             security: SecuritySettings::default(),
             security_bootstrap: None,
+            audit: AuditSettings::default(),
         }
     }
 }
@@ -142,6 +154,21 @@ impl Api {
             auth.set_root_token_sha256(hash);
         }
         let mounts = Mounts::open(barrier.clone(), services.clock.clone()).await?;
+        let node = NodeIdentity {
+            node_name: Some(Arc::from(format!("{}-node-1", cluster.name))),
+            cluster_name: Some(Arc::from(cluster.name.as_str())),
+        };
+        let audit = Audit::open(
+            &barrier,
+            &config.audit,
+            services.audit_sink,
+            services.log_levels,
+            node,
+            services.clock.clone(),
+        )
+        .await?;
+        let secrets =
+            SecretStore::open(barrier.clone(), SECRETS_PREFIX, services.clock.now()).await?;
         let state = State {
             barrier,
             clock: services.clock,
@@ -151,6 +178,8 @@ impl Api {
             cluster,
             mounts,
             tls: services.tls,
+            audit,
+            secrets,
         };
         Ok(Api {
             state: Arc::new(state),
@@ -232,6 +261,19 @@ impl Api {
                     for (name, version) in &report.rotated {
                         tracing::info!(target: "keyward::transit", mount = %mount, key = %name, version, "auto-rotated");
                     }
+                    if !report.rotated.is_empty() {
+                        let names = report
+                            .rotated
+                            .iter()
+                            .map(|(name, _)| format!("{mount}{name}"))
+                            .collect();
+                        self.state.audit.local(
+                            AuditTopic::Collection,
+                            ComplianceAction::Rotate,
+                            "transit/keys",
+                            names,
+                        );
+                    }
                     for (name, e) in &report.failed {
                         tracing::error!(target: "keyward::transit", mount = %mount, key = %name, error = %e, "auto-rotation failed");
                     }
@@ -243,6 +285,28 @@ impl Api {
             }
         }
         rotated
+    }
+
+    /// Records a TLS handshake that failed (the audit category
+    /// SSL_EXCEPTION); the listener calls it.
+    pub fn tls_handshake_failed(&self, remote: Option<SocketAddr>, reason: &str) {
+        self.state.audit.tls_failure(remote.map(|a| a.ip()), reason);
+    }
+
+    /// Records a reload of the TLS certificates the server made itself
+    /// (SIGHUP), as a compliance event of origin `LOCAL`.
+    pub fn tls_reloaded(&self) {
+        self.state.audit.local(
+            AuditTopic::Service,
+            ComplianceAction::Reload,
+            "tls",
+            vec!["server".into()],
+        );
+    }
+
+    /// The secret store (the Atlassian model), for the server's own secrets.
+    pub fn secrets(&self) -> &SecretStore {
+        &self.state.secrets
     }
 
     /// Answers one request. Never fails: every failure is a response in the
@@ -323,6 +387,24 @@ impl Api {
             other => (None, Vec::new(), Some(other)),
         };
 
+        let request_id = uuid::Uuid::new_v4().to_string();
+        let ip = conn.remote_addr.map(|a| a.ip());
+        let audit = &state.audit;
+        let view = RequestView {
+            method: &method,
+            path: &path,
+            query: parts.uri.query(),
+            headers: &parts.headers,
+            remote: ip,
+            request_id: &request_id,
+        };
+
+        // The plugin's internal headers are never accepted from a client.
+        if has_bad_headers(&parts.headers) {
+            audit.rest(AuditCategory::BadHeaders, &view, Who::default());
+            return (family::refuse(family, Refusal::BadHeaders), family);
+        }
+
         if route.is_some() {
             // An announced body over the limit is refused before it is read.
             let limit = state.config.max_body_bytes;
@@ -345,7 +427,6 @@ impl Api {
             Some(r) => r.permission != Permission::Open,
             None => allowlist_on || family == Family::Vault,
         };
-        let ip = conn.remote_addr.map(|a| a.ip());
         let cert_dn = client_certificate_dn(&conn);
         let admin_cert = cert_dn
             .as_deref()
@@ -354,6 +435,7 @@ impl Api {
             Some(dn) => Some(Principal::admin_certificate(dn)),
             None if needs_auth => {
                 let creds = Credentials::from_headers(&parts.headers);
+                let login = creds.login_name();
                 match state
                     .auth
                     .authenticate(creds, &snapshot.config, ip, generation)
@@ -363,13 +445,31 @@ impl Api {
                     AuthOutcome::Blocked => {
                         return (family::refuse(family, Refusal::Blocked), family);
                     }
-                    AuthOutcome::Anonymous | AuthOutcome::Failed => {
+                    outcome @ (AuthOutcome::Anonymous | AuthOutcome::Failed) => {
+                        let user = match outcome {
+                            AuthOutcome::Anonymous => Some(NO_USER),
+                            _ => login.as_deref(),
+                        };
+                        let who = Who {
+                            user,
+                            ..Who::default()
+                        };
+                        audit.rest(AuditCategory::FailedLogin, &view, who);
                         return (family::refuse(family, Refusal::Unauthenticated), family);
                     }
                 }
             }
             None => None,
         };
+        let who = |privilege: Option<&'static str>| Who {
+            user: principal.as_ref().map(Principal::name),
+            is_admin: principal.as_ref().is_some_and(Principal::is_superuser),
+            privilege,
+            body: None,
+        };
+        if principal.is_some() {
+            audit.rest(AuditCategory::Authenticated, &view, who(None));
+        }
 
         // Vault checks the ACL before routing: until ACL policies land only
         // superusers pass, on any path under /v1 that needs a token.
@@ -378,9 +478,15 @@ impl Api {
             && let Some(p) = &principal
             && !snapshot.is_vault_root(p, ip)
         {
+            let permission = Permission::VaultAcl.as_str();
+            audit.rest(
+                AuditCategory::MissingPrivileges,
+                &view,
+                who(Some(permission)),
+            );
             let refusal = Refusal::Forbidden {
                 user: p.name().to_string(),
-                permission: Permission::VaultAcl.as_str(),
+                permission,
             };
             return (family::refuse(family, refusal), family);
         }
@@ -406,11 +512,14 @@ impl Api {
             }
             let refusal = match miss {
                 Some(Match::MethodNotAllowed { allowed, .. }) => Refusal::MethodNotAllowed {
-                    path,
-                    method,
+                    path: path.clone(),
+                    method: method.clone(),
                     allowed,
                 },
-                _ => Refusal::NotFound { path, method },
+                _ => Refusal::NotFound {
+                    path: path.clone(),
+                    method: method.clone(),
+                },
             };
             return (family::refuse(family, refusal), family);
         };
@@ -428,12 +537,20 @@ impl Api {
         if family == Family::OpenSearch
             && let Some(param) = unknown_parameter(parts.uri.query(), route.query)
         {
-            return refuse(Refusal::UnknownParameter { path, param });
+            return refuse(Refusal::UnknownParameter {
+                path: path.clone(),
+                param,
+            });
         }
 
         if let Some(p) = &principal
             && let Err(refusal) = self.authorize(route, p, &snapshot, ip, &method, &conn)
         {
+            audit.rest(
+                AuditCategory::MissingPrivileges,
+                &view,
+                who(Some(route.permission.as_str())),
+            );
             return refuse(refusal);
         }
 
@@ -442,6 +559,14 @@ impl Api {
             Ok(b) => b,
             Err(refusal) => return (family::refuse(family, refusal), family),
         };
+        if principal.is_some() {
+            let who = Who {
+                body: Some(&body),
+                ..who(Some(route.permission.as_str()))
+            };
+            audit.rest(AuditCategory::GrantedPrivileges, &view, who);
+        }
+        drop(view);
         let ctx = Ctx {
             state: self.state.clone(),
             method: parts.method,
@@ -451,7 +576,7 @@ impl Api {
             body,
             principal,
             conn,
-            request_id: uuid::Uuid::new_v4().to_string(),
+            request_id,
             mount,
         };
         let mut response = (route.handler)(ctx).await;
@@ -556,6 +681,20 @@ impl Api {
             }
         }
     }
+}
+
+/// The effective user of a failed login that gave no credentials, as the plugin names it.
+const NO_USER: &str = "<NONE>";
+
+/// True when a header name starts with the plugin's internal prefix
+/// (`_opendistro_security_`): such a request is spoofing the plugin.
+fn has_bad_headers(headers: &http::HeaderMap) -> bool {
+    const PREFIX: &str = "_opendistro_security_";
+    headers.keys().any(|k| {
+        k.as_str()
+            .get(..PREFIX.len())
+            .is_some_and(|p| p.eq_ignore_ascii_case(PREFIX))
+    })
 }
 
 fn add_deprecation_warning(response: &mut Response<Body>) {

@@ -173,11 +173,13 @@ pub(crate) fn list_method() -> Method {
 static LIST: LazyLock<[Method; 1]> = LazyLock::new(|| [list_method()]);
 
 pub(crate) const GET: &[Method] = &[Method::GET];
-const DELETE: &[Method] = &[Method::DELETE];
+pub(crate) const DELETE: &[Method] = &[Method::DELETE];
 const WRITE: &[Method] = &[Method::POST, Method::PUT];
 const GET_HEAD: &[Method] = &[Method::GET, Method::HEAD];
 pub(crate) const GET_POST: &[Method] = &[Method::GET, Method::POST];
-const POST: &[Method] = &[Method::POST];
+pub(crate) const POST: &[Method] = &[Method::POST];
+pub(crate) const PUT: &[Method] = &[Method::PUT];
+pub(crate) const PATCH: &[Method] = &[Method::PATCH];
 
 /// Where mount-relative routes start: `/v1/{mount}/encrypt/{name}` is the
 /// route `/encrypt/{name}` of whatever mount the request path names.
@@ -185,6 +187,19 @@ pub(crate) const MOUNT_PREFIX: &str = "/v1/{mount}";
 
 /// The cluster action that rotates the encryption-at-rest user keys.
 pub(crate) const ENCRYPTION_ROTATE: &str = "cluster:admin/keyward/encryption/rotate";
+
+/// The cluster action of the log level API (`/_admin/log/level`).
+pub(crate) const LOG_LEVEL: &str = "cluster:admin/keyward/log/level";
+/// The cluster action that rotates the AES key of the secret store.
+pub(crate) const SECRETS_ROTATE: &str = "cluster:admin/keyward/secrets/keys/rotate";
+/// The cluster action that lists and deletes inactive AES keys.
+pub(crate) const SECRETS_INACTIVE: &str = "cluster:admin/keyward/secrets/keys/inactive";
+/// The cluster action that reads secrets (and lists their names).
+pub(crate) const SECRETS_READ: &str = "cluster:admin/keyward/secrets/read";
+/// The cluster action that writes and deletes secrets.
+pub(crate) const SECRETS_WRITE: &str = "cluster:admin/keyward/secrets/write";
+/// The cluster action that reads the server's metrics.
+pub(crate) const METRICS: &str = "cluster:monitor/keyward/metrics";
 
 /// Every keyward cluster action of DESIGN.md and every `restapi:admin/*`
 /// permission: the evaluator precomputes its answer for each of them. The
@@ -194,11 +209,12 @@ pub(crate) const KNOWN_ACTIONS: &[&str] = &[
     ENCRYPTION_ROTATE,
     "cluster:monitor/keyward/tls",
     "cluster:admin/keyward/tls/reload",
-    "cluster:admin/keyward/log/level",
-    "cluster:admin/keyward/secrets/keys/rotate",
-    "cluster:admin/keyward/secrets/keys/inactive",
-    "cluster:admin/keyward/secrets/read",
-    "cluster:admin/keyward/secrets/write",
+    LOG_LEVEL,
+    SECRETS_ROTATE,
+    SECRETS_INACTIVE,
+    SECRETS_READ,
+    SECRETS_WRITE,
+    METRICS,
     crate::handlers::security::WHOAMI_PROTECTED,
     "restapi:admin/actiongroups",
     "restapi:admin/allowlist",
@@ -273,6 +289,7 @@ pub(crate) fn table() -> Vec<Route> {
     );
     t.with_query(&["mode"]);
     crate::handlers::security::routes(&mut t);
+    crate::handlers::audit::routes(&mut t);
 
     // ArangoDB
     t.add_arango(POST, "/_admin/server/encryption", Permission::Cluster(ENCRYPTION_ROTATE),
@@ -285,6 +302,17 @@ pub(crate) fn table() -> Vec<Route> {
         "SHA-256 of each encryption-at-rest user key now in use",
         handler(handlers::encryption::read),
     );
+    crate::handlers::log_level::routes(&mut t);
+    t.add_arango(
+        GET,
+        "/_admin/metrics/v2",
+        Permission::Cluster(METRICS),
+        "keyward's metrics in the Prometheus text format (the audit queue: written, dropped, waiting)",
+        handler(handlers::metrics::read),
+    );
+
+    // Atlassian Data Center
+    crate::handlers::secrets::routes(&mut t);
 
     t.routes
 }
@@ -606,7 +634,7 @@ impl Table {
 
     /// An ArangoDB route, reachable as is (database `_system`) and under
     /// `/_db/{db}` as python-arango sends it.
-    fn add_arango(
+    pub(crate) fn add_arango(
         &mut self,
         methods: &'static [Method],
         path: &str,

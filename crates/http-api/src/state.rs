@@ -2,11 +2,12 @@
 
 use std::sync::Arc;
 
-use keyring_core::{Barrier, Clock};
+use keyring_core::{Barrier, Clock, SecretStore};
 use serde::{Deserialize, Serialize};
 use tls_inventory::ReloadableTls;
 
 use crate::api::ApiConfig;
+use crate::audit::Audit;
 use crate::auth::Authenticator;
 use crate::security::Security;
 use crate::vault::mounts::Mounts;
@@ -30,4 +31,6 @@ pub(crate) struct State {
     pub(crate) mounts: Mounts,
     #[allow(dead_code)] // the TLS issue serves its inventory from it
     pub(crate) tls: Option<Arc<ReloadableTls>>,
+    pub(crate) audit: Audit,
+    pub(crate) secrets: SecretStore,
 }

@@ -26,6 +26,8 @@ async fn api() -> Api {
             barrier,
             clock: Arc::new(FixedClock),
             tls: None,
+            audit_sink: None,
+            log_levels: None,
         },
         // The demo security configuration maps backend role `admin` to all_access.
         ApiConfig {
