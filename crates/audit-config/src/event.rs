@@ -261,6 +261,23 @@ const SECRET_KEYS: &[&str] = &[
     "key",
     "keys",
     "wrapped_key",
+    "secrets",
+];
+
+/// String values [`redact_body_strict`] keeps: they describe a request,
+/// they are never secrets.
+const DESCRIPTIVE_KEYS: &[&str] = &[
+    "type",
+    "algorithm",
+    "hash_algorithm",
+    "signature_algorithm",
+    "marshaling_algorithm",
+    "format",
+    "auto_rotate_period",
+    "description",
+    "source",
+    "kdf",
+    "padding_scheme",
 ];
 
 /// The value that replaces a secret in a logged body (the plugin's word).
@@ -294,6 +311,33 @@ pub fn redact_body(body: &[u8]) -> Option<String> {
     serde_json::to_string(&value).ok()
 }
 
+/// A request body of an API that carries secrets in its values (Vault
+/// transit, the secret store): JSON with every string value replaced by
+/// `"__SENSITIVE__"` except those of a few descriptive keys (`type`,
+/// `algorithm`, ...); numbers, booleans and the structure stay. Anything
+/// that is not JSON is left out entirely.
+pub fn redact_body_strict(body: &[u8]) -> Option<String> {
+    fn walk(v: &mut Value, keep: bool) {
+        match v {
+            Value::Object(map) => {
+                for (k, v) in map.iter_mut() {
+                    let keep = DESCRIPTIVE_KEYS.contains(&k.to_ascii_lowercase().as_str());
+                    walk(v, keep);
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(|v| walk(v, keep)),
+            Value::String(s) if !keep => *s = REDACTED.into(),
+            _ => {}
+        }
+    }
+    if body.is_empty() {
+        return None;
+    }
+    let mut value: Value = serde_json::from_slice(body).ok()?;
+    walk(&mut value, false);
+    serde_json::to_string(&value).ok()
+}
+
 fn is_bcrypt(s: &str) -> bool {
     let b = s.as_bytes();
     b.len() == 60 && b[0] == b'$' && b[1] == b'2' && b"ayb".contains(&b[2]) && b[3] == b'$'
@@ -322,6 +366,24 @@ mod tests {
         assert!(red.contains("__SENSITIVE__") && red.contains("__HASH__"));
         assert_eq!(redact_body(b"not json"), None);
         assert_eq!(redact_body(b""), None);
+    }
+
+    #[test]
+    fn strict_redaction_keeps_only_descriptive_strings() {
+        let body = br#"{"type":"aes256-gcm96","exportable":true,"name":"k","batch_input":[{"plaintext":"cA==","reference":"r1"}],"secrets":{"a":"v1"},"n":3}"#;
+        let red = redact_body_strict(body).unwrap();
+        let v: Value = serde_json::from_str(&red).unwrap();
+        assert_eq!(v["type"], "aes256-gcm96");
+        assert_eq!(v["exportable"], true);
+        assert_eq!(v["n"], 3);
+        for secret in ["cA==", "r1", "v1", "\"k\""] {
+            assert!(!red.contains(secret), "{red}");
+        }
+        assert_eq!(
+            redact_body_strict(b"\"plain\"").unwrap(),
+            "\"__SENSITIVE__\""
+        );
+        assert_eq!(redact_body_strict(b"a=b"), None);
     }
 
     #[test]

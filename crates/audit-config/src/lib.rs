@@ -24,7 +24,7 @@ pub use category::{AuditCategory, REST_CATEGORIES, TRANSPORT_CATEGORIES, Unknown
 pub use config::{AuditConfig, AuditDocument, AuditSection, ComplianceSection, ConfigError};
 pub use event::{
     AuditEvent, ComplianceAction, ComplianceOperation, Origin, REDACTED, format_timestamp,
-    redact_body,
+    redact_body, redact_body_strict,
 };
 pub use filter::{AuditFilter, SENSITIVE_HEADERS};
 pub use levels::{

@@ -133,7 +133,11 @@ impl Audit {
         e.audit_request_effective_user_is_admin = Some(who.is_admin);
         e.audit_request_privilege = who.privilege;
         if filter.log_request_body() {
-            e.audit_request_body = who.body.and_then(audit_config::redact_body);
+            e.audit_request_body = who.body.and_then(if req.secret_bodies {
+                audit_config::redact_body_strict
+            } else {
+                audit_config::redact_body
+            });
         }
         self.trail.record(e);
     }
@@ -193,6 +197,10 @@ pub(crate) struct RequestView<'a> {
     pub(crate) headers: &'a HeaderMap,
     pub(crate) remote: Option<IpAddr>,
     pub(crate) request_id: &'a str,
+    /// True for the APIs whose bodies carry secrets in their values
+    /// (Vault, the secret store): only descriptive strings of their bodies
+    /// are logged.
+    pub(crate) secret_bodies: bool,
 }
 
 impl RequestView<'_> {
@@ -218,6 +226,14 @@ impl RequestView<'_> {
             let params: BTreeMap<String, String> = crate::vault::request::parse_urlencoded(q)
                 .into_iter()
                 .filter(|(k, _)| filter.logs_param(k))
+                .map(|(k, v)| {
+                    // Vault reads request data from the query too.
+                    if self.secret_bodies && k != "list" {
+                        (k, audit_config::REDACTED.to_string())
+                    } else {
+                        (k, v)
+                    }
+                })
                 .collect();
             if !params.is_empty() {
                 e.audit_rest_request_params = Some(params);
