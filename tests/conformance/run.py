@@ -174,6 +174,16 @@ def normalise(value, key=None):
     return value
 
 
+def diff_paths(a, b, where=""):
+    """Every JSON pointer where two answers differ, with both values."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        out = []
+        for k in sorted(set(a) | set(b)):
+            out += diff_paths(a.get(k, "<absent>"), b.get(k, "<absent>"), f"{where}/{k}")
+        return out
+    return [] if a == b else [(where or "/", a, b)]
+
+
 def drop_keys(value, keys):
     if isinstance(value, dict):
         return {k: drop_keys(v, keys) for k, v in value.items() if k not in keys}
@@ -205,7 +215,6 @@ def substitute(obj, variables):
 
 
 def run_case(server, case, variables):
-    token = {"root": server.token, "none": None}.get(case.get("token", "root"), case.get("token"))
     for step in case.get("setup", []):
         st, body = server.send(step["method"], substitute(step["path"], variables), token=server.token,
                                body=substitute(step.get("body"), variables))
@@ -217,6 +226,9 @@ def run_case(server, case, variables):
                 for part in pointer.strip("/").split("/"):
                     v = v.get(part) if isinstance(v, dict) else None
                 variables[var] = str(v)
+    token = {"root": server.token, "none": None}.get(case.get("token", "root"), case.get("token"))
+    if isinstance(token, str):
+        token = substitute(token, variables)
     if "announce_size" in case:
         return server.announce(case["method"], substitute(case["path"], variables), token, case["announce_size"])
     raw = case.get("raw")
@@ -289,14 +301,10 @@ def main():
         print(f"{mark} {case['name']}")
         if not same:
             a, b = answers[0][1], answers[1][1]
-            if isinstance(a, dict) and isinstance(b, dict) and answers[0][0] == answers[1][0]:
-                da, db = a.get("data", a), b.get("data", b)
-                if isinstance(da, dict) and isinstance(db, dict):
-                    only_a = {k: da[k] for k in da if k not in db or da[k] != db[k]}
-                    only_b = {k: db[k] for k in db if k not in da or da[k] != db[k]}
-                    print(f"    openbao only/different: {json.dumps(only_a, sort_keys=True)[:300]}")
-                    print(f"    keyward only/different: {json.dumps(only_b, sort_keys=True)[:300]}")
-                    continue
+            if answers[0][0] == answers[1][0] and isinstance(a, dict) and isinstance(b, dict):
+                for where, va, vb in diff_paths(a, b):
+                    print(f"    at {where}: openbao {json.dumps(va)[:200]} | keyward {json.dumps(vb)[:200]}")
+                continue
             print(f"    openbao: {answers[0][0]} {json.dumps(a, sort_keys=True)[:300]}")
             print(f"    keyward: {answers[1][0]} {json.dumps(b, sort_keys=True)[:300]}")
     print(f"\n{sum(1 for _, s, _ in results if s)}/{len(results)} the same; "

@@ -188,7 +188,9 @@ fn every_route_needs_its_permission_and_no_more() {
         let anonymous = send(&client, None, r);
         if r.permission == "open" {
             assert!(
-                anonymous.status < 400 || r.path.ends_with("/whoami") && anonymous.status < 500,
+                // An open route never asks for credentials; a login route
+                // may still refuse the (empty) body it was sent.
+                anonymous.status < 500 && anonymous.status != 401 && anonymous.status != 403,
                 "{what}: {}",
                 anonymous.body
             );
@@ -208,6 +210,17 @@ fn every_route_needs_its_permission_and_no_more() {
                 "{what}: {}",
                 reply.body
             );
+            continue;
+        }
+        // Vault's `default` policy, which every caller holds on /v1, grants
+        // these: a caller without any role is not refused there.
+        let default_policy = [
+            "/v1/auth/token/lookup-self",
+            "/v1/auth/token/renew-self",
+            "/v1/auth/token/revoke-self",
+            "/v1/sys/capabilities-self",
+        ];
+        if default_policy.contains(&r.path.as_str()) {
             continue;
         }
         assert_family_forbidden(r, &send(&client, Some(&none), r));

@@ -282,9 +282,11 @@ pub(crate) async fn run(args: ServerArgs) -> anyhow::Result<()> {
             settings.dev_admin_password.clone(),
         )
         .await?;
+        // The root token is put on every start (one small write): a data dir
+        // from before tokens lived in the token store gets it there too.
+        api.set_root_token(&SecretString::from(creds.root_token.clone()))
+            .await?;
         if changed {
-            api.set_root_token(&SecretString::from(creds.root_token.clone()))
-                .await?;
             api.set_internal_user(
                 "admin",
                 SecretString::from(creds.admin_password.clone()),

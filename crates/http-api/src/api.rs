@@ -11,7 +11,6 @@ use keyring_core::{Barrier, Clock, SecretStore};
 use rbac_model::settings::SecuritySettings;
 use rbac_model::{CertStatus, Principal, SecurityConfig, UserName};
 use secrecy::SecretString;
-use serde::{Deserialize, Serialize};
 use tls_inventory::ReloadableTls;
 
 use crate::Error;
@@ -21,15 +20,18 @@ use crate::body::read_limited;
 use crate::ctx::{Body, Ctx};
 use crate::family::vault::VaultError;
 use crate::family::{self, Refusal};
-use crate::route::{Admin, Family, Feature, Permission, Route, list_method, table};
+use crate::route::{Admin, Existence, Family, Feature, Permission, Route, list_method, table};
 use crate::router::{Match, Router};
 use crate::security::{Security, Snapshot};
 use crate::state::{CLUSTER_PATH, ClusterInfo, State};
 use crate::vault::mounts::{Mount, Mounts};
+use crate::vault::policies::Policies;
+use rbac_model::tokens::TokenStore;
 
-const ROOT_TOKEN_PATH: &str = "sys/token/root";
 /// Where the secret store keeps its keys and values.
 const SECRETS_PREFIX: &str = "secrets/";
+/// Bodies up to this size are read before the request is routed.
+const EARLY_READ_LIMIT: u64 = 64 * 1024;
 
 /// What the API is built on.
 pub struct Services {
@@ -98,11 +100,6 @@ impl std::fmt::Debug for Api {
     }
 }
 
-#[derive(Serialize, Deserialize)]
-struct RootTokenRecord {
-    sha256: String,
-}
-
 fn record<T: serde::de::DeserializeOwned>(path: &str, bytes: &[u8]) -> Result<T, Error> {
     serde_json::from_slice(bytes).map_err(|e| Error::Record {
         path: path.to_string(),
@@ -139,20 +136,19 @@ impl Api {
         )
         .await?;
         let ttl = Duration::from_secs(config.security.cache.ttl_minutes.saturating_mul(60));
-        let auth = Authenticator::new(ttl);
+        let tokens =
+            Arc::new(
+                TokenStore::open(barrier.clone())
+                    .await
+                    .map_err(|e| Error::Record {
+                        path: "auth/token/".into(),
+                        reason: e.to_string(),
+                    })?,
+            );
+        let auth = Authenticator::new(ttl, tokens);
         auth.failures
             .configure(&security.current().config.dynamic.auth_failure_listeners);
-        if let Some(bytes) = barrier.get(ROOT_TOKEN_PATH).await? {
-            let rec: RootTokenRecord = record(ROOT_TOKEN_PATH, &bytes)?;
-            let hash: [u8; 32] = hex::decode(&rec.sha256)
-                .ok()
-                .and_then(|h| h.try_into().ok())
-                .ok_or_else(|| Error::Record {
-                    path: ROOT_TOKEN_PATH.into(),
-                    reason: "not a SHA-256".into(),
-                })?;
-            auth.set_root_token_sha256(hash);
-        }
+        let policies = Policies::open(barrier.clone(), services.clock.now()).await?;
         let mounts = Mounts::open(barrier.clone(), services.clock.clone()).await?;
         let node = NodeIdentity {
             node_name: Some(Arc::from(format!("{}-node-1", cluster.name))),
@@ -177,6 +173,7 @@ impl Api {
             security,
             cluster,
             mounts,
+            policies,
             tls: services.tls,
             audit,
             secrets,
@@ -187,18 +184,17 @@ impl Api {
         })
     }
 
-    /// Sets the root token (only its SHA-256 is stored).
+    /// Makes `token` the root token (only its SHA-256 is stored).
     pub async fn set_root_token(&self, token: &SecretString) -> Result<(), Error> {
-        let hash = Authenticator::token_sha256(token);
-        let rec = RootTokenRecord {
-            sha256: hex::encode(hash),
-        };
-        let bytes = serde_json::to_vec(&rec).map_err(|e| Error::Record {
-            path: ROOT_TOKEN_PATH.into(),
-            reason: e.to_string(),
-        })?;
-        self.state.barrier.put(ROOT_TOKEN_PATH, &bytes).await?;
-        self.state.auth.set_root_token_sha256(hash);
+        self.state
+            .auth
+            .tokens
+            .put_root(token, self.state.clock.now())
+            .await
+            .map_err(|e| Error::Record {
+                path: "auth/token/".into(),
+                reason: e.to_string(),
+            })?;
         Ok(())
     }
 
@@ -319,7 +315,39 @@ impl Api {
         let started = std::time::Instant::now();
         let method = req.method().clone();
         let path = req.uri().path().to_string();
-        let (response, family) = self.dispatch(req, conn).await;
+        // A small body is read before anything else: a request refused
+        // early then still leaves its connection clean for the next one.
+        // A large or chunked body is read only once the request is
+        // authorized; if it is refused first, the connection closes.
+        let announced = req
+            .headers()
+            .get(http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        let chunked = req.headers().contains_key(http::header::TRANSFER_ENCODING);
+        let http1 = req.version() < http::Version::HTTP_2;
+        let small = !chunked && announced.unwrap_or(0) <= EARLY_READ_LIMIT;
+        let (mut response, family) = if small {
+            let (parts, body) = req.into_parts();
+            match read_limited(body, self.state.config.max_body_bytes).await {
+                Ok(bytes) => {
+                    let req = Request::from_parts(parts, http_body_util::Full::new(bytes));
+                    self.dispatch(req, conn).await
+                }
+                Err(refusal) => {
+                    let family = family::family_of_path(&path);
+                    (family::refuse(family, refusal), family)
+                }
+            }
+        } else {
+            self.dispatch(req, conn).await
+        };
+        if !small && http1 && response.status().as_u16() >= 400 {
+            response.headers_mut().insert(
+                http::header::CONNECTION,
+                http::HeaderValue::from_static("close"),
+            );
+        }
         tracing::info!(
             target: "keyward::request",
             %method,
@@ -439,7 +467,7 @@ impl Api {
                 let login = creds.login_name();
                 match state
                     .auth
-                    .authenticate(creds, &snapshot.config, ip, generation)
+                    .authenticate(creds, &snapshot.config, ip, generation, state.clock.now())
                     .await
                 {
                     AuthOutcome::Principal(p) => Some(p),
@@ -472,23 +500,29 @@ impl Api {
             audit.rest(AuditCategory::Authenticated, &view, who(None));
         }
 
-        // Vault checks the ACL before routing: until ACL policies land only
-        // superusers pass, on any path under /v1 that needs a token.
+        // Vault checks the token's ACL before routing: without the
+        // capability even an unknown path is "permission denied".
         if family == Family::Vault
             && needs_auth
             && let Some(p) = &principal
-            && !snapshot.is_vault_root(p, ip)
+            && let Err(refusal) = self
+                .vault_acl(
+                    p,
+                    &snapshot,
+                    ip,
+                    &method,
+                    &path,
+                    route,
+                    &params,
+                    mount.as_deref(),
+                )
+                .await
         {
-            let permission = Permission::VaultAcl.as_str();
             audit.rest(
                 AuditCategory::MissingPrivileges,
                 &view,
-                who(Some(permission)),
+                who(Some(Permission::VaultAcl.as_str())),
             );
-            let refusal = Refusal::Forbidden {
-                user: p.name().to_string(),
-                permission,
-            };
             return (family::refuse(family, refusal), family);
         }
 
@@ -555,6 +589,18 @@ impl Api {
             return refuse(refusal);
         }
 
+        // A token limited in uses spends one on every authorized request;
+        // the last use revokes it.
+        if let Some(grant) = principal
+            .as_ref()
+            .and_then(Principal::token_grant)
+            .filter(|g| g.limited_uses)
+            && let Err(e) = state.auth.tokens.spend_use(grant.id).await
+        {
+            tracing::error!(target: "keyward::tokens", error = %e, "could not count a token use");
+            return (family::refuse(family, Refusal::Unauthenticated), family);
+        }
+
         let limit = state.config.max_body_bytes;
         let body = match read_limited(body, limit).await {
             Ok(b) => b,
@@ -590,6 +636,85 @@ impl Api {
         (response, family)
     }
 
+    /// Vault's ACL check of one request: the path after `/v1/`, and the
+    /// capability its method needs (`create` for a write to something that
+    /// does not exist yet, on routes with an existence check).
+    #[allow(clippy::too_many_arguments)]
+    async fn vault_acl(
+        &self,
+        p: &Principal,
+        snapshot: &Snapshot,
+        ip: Option<std::net::IpAddr>,
+        method: &Method,
+        path: &str,
+        route: Option<&Route>,
+        params: &[(String, String)],
+        mount: Option<&Mount>,
+    ) -> Result<(), Refusal> {
+        use rbac_model::acl::Operation;
+        let acl = self.state.policies.acl_for(&snapshot.vault_policies(p, ip));
+        if acl.is_root() {
+            return Ok(());
+        }
+        let relative = path.strip_prefix("/v1/").unwrap_or(path);
+        let op = if *method == Method::GET || *method == Method::HEAD {
+            Operation::Read
+        } else if *method == Method::DELETE {
+            Operation::Delete
+        } else if *method == Method::PATCH {
+            Operation::Patch
+        } else if *method == list_method() {
+            Operation::List
+        } else if self.target_exists(route, params, mount).await {
+            Operation::Update
+        } else {
+            Operation::Create
+        };
+        let acl_path = if op == Operation::List && !relative.ends_with('/') {
+            format!("{relative}/")
+        } else {
+            relative.to_string()
+        };
+        let decision = acl.decide(&acl_path, op);
+        if decision.allowed && (!route.is_some_and(|r| r.sudo) || decision.root_privs) {
+            Ok(())
+        } else {
+            Err(Refusal::Forbidden {
+                user: p.name().to_string(),
+                permission: Permission::VaultAcl.as_str(),
+            })
+        }
+    }
+
+    /// For a write: true unless the route checks existence and its target
+    /// is missing (then the write is a `create`).
+    async fn target_exists(
+        &self,
+        route: Option<&Route>,
+        params: &[(String, String)],
+        mount: Option<&Mount>,
+    ) -> bool {
+        let param = |name: &str| {
+            params
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.as_str())
+        };
+        match route.map(|r| r.existence) {
+            Some(Existence::TransitKey) => {
+                let (Some(mount), Some(name)) = (mount, param("name")) else {
+                    return true;
+                };
+                match transit_crypto::KeyName::parse(name) {
+                    Some(key) => matches!(mount.transit.get(&key).await, Ok(Some(_))),
+                    None => true,
+                }
+            }
+            Some(Existence::Policy) => param("name").is_some_and(|n| self.state.policies.exists(n)),
+            _ => true,
+        }
+    }
+
     fn feature_on(&self, feature: Feature) -> bool {
         match feature {
             Feature::NodesDn => self.state.security.settings.nodes_dn_dynamic_config_enabled,
@@ -609,16 +734,8 @@ impl Api {
         let security = &self.state.security;
         match route.permission {
             Permission::Open | Permission::Authenticated => Ok(()),
-            Permission::VaultAcl => {
-                if snapshot.is_vault_root(principal, ip) {
-                    Ok(())
-                } else {
-                    Err(Refusal::Forbidden {
-                        user: principal.name().to_string(),
-                        permission: Permission::VaultAcl.as_str(),
-                    })
-                }
-            }
+            // Decided in `dispatch` by `vault_acl`, before routing, as Vault does.
+            Permission::VaultAcl => Ok(()),
             Permission::Cluster(action) => {
                 if principal.is_superuser()
                     || snapshot

@@ -6,17 +6,17 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::{Mutex, RwLock};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use http::HeaderMap;
-use rbac_model::{PasswordHash, Principal, SecurityConfig, UserName};
-use ring::digest::{SHA256, digest};
+use keyring_core::Timestamp;
+use rbac_model::tokens::{TokenEntry, TokenStore};
+use rbac_model::{PasswordHash, Principal, SecurityConfig, TokenGrant, UserName};
 use ring::hmac;
 use secrecy::{ExposeSecret, SecretString};
-use subtle::ConstantTimeEq;
 
 use crate::security::AuthFailures;
 
@@ -116,7 +116,8 @@ struct Cache {
 }
 
 pub(crate) struct Authenticator {
-    root_token_sha256: RwLock<Option<[u8; 32]>>,
+    /// Vault tokens (the root token among them), all in memory.
+    pub(crate) tokens: Arc<TokenStore>,
     cache: Mutex<Cache>,
     cache_key: hmac::Key,
     ttl: Duration,
@@ -126,19 +127,44 @@ pub(crate) struct Authenticator {
     pub(crate) failures: AuthFailures,
 }
 
-fn sha256(bytes: &[u8]) -> [u8; 32] {
-    digest(&SHA256, bytes)
-        .as_ref()
-        .try_into()
-        .expect("SHA-256 is 32 bytes")
+/// The principal a live token stands for: the root token is root; a userpass
+/// login acts as its user (with the user's current roles); any other token is
+/// itself, with only its policies.
+pub(crate) fn principal_of_token(entry: &TokenEntry, config: &SecurityConfig) -> Principal {
+    let grant = TokenGrant {
+        id: entry.id,
+        accessor: entry.accessor.clone(),
+        policies: entry.policies.clone(),
+        limited_uses: entry.num_uses > 0,
+    };
+    if entry.is_root() {
+        return Principal::root().with_token(grant);
+    }
+    if let Some(user) = &entry.user
+        && let Some(stored) = config.internal_users.get(user)
+        && let Ok(name) = UserName::new(user.as_str())
+    {
+        return Principal::internal_user(
+            &name,
+            stored.backend_roles.clone(),
+            stored.opendistro_security_roles.clone(),
+            stored
+                .attributes
+                .keys()
+                .map(|k| format!("attr.internal.{k}"))
+                .collect(),
+        )
+        .with_token(grant);
+    }
+    Principal::token(&entry.display_name, grant)
 }
 
 impl Authenticator {
     /// `ttl` zero disables the cache (as `cache.ttl_minutes: 0`).
-    pub(crate) fn new(ttl: Duration) -> Self {
+    pub(crate) fn new(ttl: Duration, tokens: Arc<TokenStore>) -> Self {
         let rng = ring::rand::SystemRandom::new();
         Authenticator {
-            root_token_sha256: RwLock::new(None),
+            tokens,
             cache: Mutex::new(Cache::default()),
             cache_key: hmac::Key::generate(hmac::HMAC_SHA256, &rng).expect("system randomness"),
             ttl,
@@ -148,17 +174,6 @@ impl Authenticator {
             .expect("a well-formed bcrypt hash"),
             failures: AuthFailures::default(),
         }
-    }
-
-    pub(crate) fn set_root_token_sha256(&self, hash: [u8; 32]) {
-        *self
-            .root_token_sha256
-            .write()
-            .unwrap_or_else(|p| p.into_inner()) = Some(hash);
-    }
-
-    pub(crate) fn token_sha256(token: &SecretString) -> [u8; 32] {
-        sha256(token.expose_secret().as_bytes())
     }
 
     /// The cache generation: read it before the configuration a login is
@@ -185,15 +200,16 @@ impl Authenticator {
         cache.entries.retain(|_, e| e.principal.name() != user);
     }
 
-    /// Checks the credentials against the root token and the internal users
-    /// of `config`, from the client at `ip`. `generation` was read (with
-    /// [`Authenticator::generation`]) before `config` was.
+    /// Checks the credentials against the tokens and the internal users of
+    /// `config`, from the client at `ip`, at `now`. `generation` was read
+    /// (with [`Authenticator::generation`]) before `config` was.
     pub(crate) async fn authenticate(
         &self,
         creds: Credentials,
         config: &SecurityConfig,
         ip: Option<IpAddr>,
         generation: u64,
+        now: Timestamp,
     ) -> AuthOutcome {
         if matches!(creds, Credentials::None) {
             return AuthOutcome::Anonymous;
@@ -207,22 +223,13 @@ impl Authenticator {
                 self.failures.record_failure(ip, None);
                 AuthOutcome::Failed
             }
-            Credentials::Token(token) => {
-                let presented = Self::token_sha256(&token);
-                let root = *self
-                    .root_token_sha256
-                    .read()
-                    .unwrap_or_else(|p| p.into_inner());
-                match root {
-                    Some(root) if bool::from(root.ct_eq(&presented)) => {
-                        AuthOutcome::Principal(Principal::root())
-                    }
-                    _ => {
-                        self.failures.record_failure(ip, None);
-                        AuthOutcome::Failed
-                    }
+            Credentials::Token(token) => match self.tokens.lookup(&token, now) {
+                Some(entry) => AuthOutcome::Principal(principal_of_token(&entry, config)),
+                None => {
+                    self.failures.record_failure(ip, None);
+                    AuthOutcome::Failed
                 }
-            }
+            },
             Credentials::Basic { user, password } => {
                 if self.failures.user_blocked(&user) {
                     // The internal user database is skipped for a blocked name.
@@ -368,12 +375,17 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread")]
     async fn tokens_and_cached_basic_logins() {
-        let auth = Authenticator::new(Duration::from_secs(60));
+        let barrier = Arc::new(
+            keyring_core::Barrier::ephemeral(Arc::new(keyring_core::MemoryStore::new())).unwrap(),
+        );
+        let tokens = Arc::new(TokenStore::open(barrier).await.unwrap());
+        let auth = Authenticator::new(Duration::from_secs(60), tokens.clone());
         let config = SecurityConfig::default();
+        let now = Timestamp::from_unix_secs(1_800_000_000);
         let token = SecretString::from("root-token".to_string());
-        auth.set_root_token_sha256(Authenticator::token_sha256(&token));
+        tokens.put_root(&token, now).await.unwrap();
         assert!(matches!(
-            auth.authenticate(Credentials::Token(token), &config, None, 0).await,
+            auth.authenticate(Credentials::Token(token), &config, None, 0, now).await,
             AuthOutcome::Principal(p) if p.is_superuser()
         ));
         assert!(matches!(
@@ -381,7 +393,8 @@ mod tests {
                 Credentials::Token("nope".to_string().into()),
                 &config,
                 None,
-                0
+                0,
+                now
             )
             .await,
             AuthOutcome::Failed
@@ -405,13 +418,14 @@ mod tests {
             user: "admin".into(),
             password: p.to_string().into(),
         };
-        match auth.authenticate(basic("pw"), &config, None, 0).await {
+        match auth.authenticate(basic("pw"), &config, None, 0, now).await {
             AuthOutcome::Principal(p) => assert_eq!(p.backend_roles(), ["admin".to_string()]),
             _ => panic!("expected a principal"),
         }
         assert_eq!(auth.cached(), 1);
         assert!(matches!(
-            auth.authenticate(basic("wrong"), &config, None, 0).await,
+            auth.authenticate(basic("wrong"), &config, None, 0, now)
+                .await,
             AuthOutcome::Failed
         ));
         assert!(matches!(
@@ -422,7 +436,8 @@ mod tests {
                 },
                 &config,
                 None,
-                0
+                0,
+                now
             )
             .await,
             AuthOutcome::Failed
@@ -431,7 +446,7 @@ mod tests {
         assert_eq!(auth.cached(), 0);
         // A login checked against the configuration before a flush is not cached.
         assert!(matches!(
-            auth.authenticate(basic("pw"), &config, None, 0).await,
+            auth.authenticate(basic("pw"), &config, None, 0, now).await,
             AuthOutcome::Principal(_)
         ));
         assert_eq!(auth.cached(), 0);

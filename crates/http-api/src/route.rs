@@ -115,7 +115,23 @@ pub(crate) struct Route {
     pub(crate) query: &'static [&'static str],
     /// A setting that must be on for the route to exist.
     pub(crate) feature: Option<Feature>,
+    /// Vault: how a POST/PUT tells `create` from `update`.
+    pub(crate) existence: Existence,
+    /// Vault: the path is root-protected (the ACL rule must grant `sudo`).
+    pub(crate) sudo: bool,
     pub(crate) handler: Handler,
+}
+
+/// How a Vault write decides between the `create` and `update`
+/// capabilities: only routes with an existence check can be `create`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Existence {
+    /// No check: a write is `update`.
+    None,
+    /// `encrypt/{name}`: `create` when the key does not exist (upsert).
+    TransitKey,
+    /// `sys/policies/acl/{name}`, `sys/policy/{name}`: `create` for a new policy.
+    Policy,
 }
 
 /// Settings that switch routes on.
@@ -277,6 +293,7 @@ pub(crate) fn table() -> Vec<Route> {
         "Unmount the engine at a path and delete its keys",
         handler(handlers::sys_mounts::unmount),
     );
+    policy_and_token_routes(&mut t);
     transit_routes(&mut t);
 
     // OpenSearch Security plugin
@@ -315,6 +332,195 @@ pub(crate) fn table() -> Vec<Route> {
     crate::handlers::secrets::routes(&mut t);
 
     t.routes
+}
+
+/// ACL policies, capabilities, tokens and the userpass login.
+fn policy_and_token_routes(t: &mut Table) {
+    use handlers::{auth_token as tok, sys_capabilities as caps, sys_policies as pol};
+    let acl = Permission::VaultAcl;
+    let vault = Family::Vault;
+    let list: &'static [Method] = &*LIST;
+    t.add(
+        vault,
+        list,
+        "/v1/sys/policies/acl",
+        acl,
+        "List the ACL policies (also GET ?list=true)",
+        handler(pol::list_acl),
+    );
+    t.add(
+        vault,
+        GET,
+        "/v1/sys/policies/acl/{name}",
+        acl,
+        "Read an ACL policy: {name, policy}",
+        handler(pol::read_acl),
+    );
+    t.add(
+        vault,
+        WRITE,
+        "/v1/sys/policies/acl/{name}",
+        acl,
+        "Create or replace an ACL policy (HCL or JSON in `policy`)",
+        handler(pol::write_acl),
+    );
+    t.with_existence(Existence::Policy);
+    t.add(
+        vault,
+        DELETE,
+        "/v1/sys/policies/acl/{name}",
+        acl,
+        "Delete an ACL policy (not `default` or `root`)",
+        handler(pol::delete),
+    );
+    t.add(
+        vault,
+        GET,
+        "/v1/sys/policy",
+        acl,
+        "List the ACL policies (the older API): keys and policies",
+        handler(pol::list_legacy),
+    );
+    t.add(
+        vault,
+        GET,
+        "/v1/sys/policy/{name}",
+        acl,
+        "Read an ACL policy (the older API): {name, rules}",
+        handler(pol::read_legacy),
+    );
+    t.add(
+        vault,
+        WRITE,
+        "/v1/sys/policy/{name}",
+        acl,
+        "Create or replace an ACL policy (the older API; `policy` or `rules`)",
+        handler(pol::write_legacy),
+    );
+    t.with_existence(Existence::Policy);
+    t.add(
+        vault,
+        DELETE,
+        "/v1/sys/policy/{name}",
+        acl,
+        "Delete an ACL policy (the older API)",
+        handler(pol::delete),
+    );
+    t.add(
+        vault,
+        WRITE,
+        "/v1/sys/capabilities-self",
+        acl,
+        "The calling token's capabilities on paths",
+        handler(caps::this_token),
+    );
+    t.add(
+        vault,
+        WRITE,
+        "/v1/sys/capabilities",
+        acl,
+        "A token's capabilities on paths",
+        handler(caps::of_token),
+    );
+    t.add(
+        vault,
+        WRITE,
+        "/v1/sys/capabilities-accessor",
+        acl,
+        "The capabilities on paths of the token with an accessor",
+        handler(caps::of_accessor),
+    );
+    t.add(vault, WRITE, "/v1/auth/token/create", acl, "Create a child token (policies, ttl, explicit_max_ttl, renewable, num_uses, no_parent, display_name, meta)", handler(tok::create_token));
+    t.add(
+        vault,
+        WRITE,
+        "/v1/auth/token/create-orphan",
+        acl,
+        "Create a token without a parent",
+        handler(tok::create_orphan),
+    );
+    t.add(
+        vault,
+        GET_POST,
+        "/v1/auth/token/lookup-self",
+        acl,
+        "Look up the calling token",
+        handler(tok::lookup_self),
+    );
+    t.add(
+        vault,
+        WRITE,
+        "/v1/auth/token/lookup",
+        acl,
+        "Look up a token (`token`; none: the caller's own)",
+        handler(tok::lookup),
+    );
+    t.add(
+        vault,
+        WRITE,
+        "/v1/auth/token/lookup-accessor",
+        acl,
+        "Look up a token by accessor",
+        handler(tok::lookup_accessor),
+    );
+    t.add(
+        vault,
+        WRITE,
+        "/v1/auth/token/renew-self",
+        acl,
+        "Renew the calling token (`increment`)",
+        handler(tok::renew_self),
+    );
+    t.add(
+        vault,
+        WRITE,
+        "/v1/auth/token/renew",
+        acl,
+        "Renew a token (`token`, `increment`)",
+        handler(tok::renew),
+    );
+    t.add(
+        vault,
+        WRITE,
+        "/v1/auth/token/renew-accessor",
+        acl,
+        "Renew a token by accessor",
+        handler(tok::renew_accessor),
+    );
+    t.add(
+        vault,
+        WRITE,
+        "/v1/auth/token/revoke-self",
+        acl,
+        "Revoke the calling token and its children",
+        handler(tok::revoke_self),
+    );
+    t.add(
+        vault,
+        WRITE,
+        "/v1/auth/token/revoke",
+        acl,
+        "Revoke a token and its children (`token`)",
+        handler(tok::revoke),
+    );
+    t.add(
+        vault,
+        WRITE,
+        "/v1/auth/token/revoke-accessor",
+        acl,
+        "Revoke the token with an accessor, and its children",
+        handler(tok::revoke_accessor),
+    );
+    t.add(
+        vault,
+        list,
+        "/v1/auth/token/accessors",
+        acl,
+        "List the accessors of every live token (needs sudo)",
+        handler(tok::accessors),
+    );
+    t.with_sudo();
+    t.add(vault, WRITE, "/v1/auth/userpass/login/{username}", Permission::Open, "Log in as an internal user: a token with the policies named like the user's security roles", handler(tok::userpass_login));
 }
 
 /// The transit engine's routes, relative to a mount.
@@ -369,6 +575,7 @@ fn transit_routes(t: &mut Table) {
         "Encrypt (single or batch_input); creates a missing key unless upsert is disabled",
         handler(crypt::encrypt),
     );
+    t.with_existence(Existence::TransitKey);
     t.add_mount(
         WRITE,
         "/decrypt/{name}",
@@ -520,8 +727,11 @@ impl Table {
             deprecated,
             query: &[],
             feature: None,
+            existence: Existence::None,
+            sudo: false,
             handler,
         });
+        self.last = 1;
     }
 
     pub(crate) fn add(
@@ -621,6 +831,22 @@ impl Table {
         let n = self.routes.len();
         for r in &mut self.routes[n - self.last..] {
             r.query = query;
+        }
+    }
+
+    /// The existence check of the Vault routes just added.
+    pub(crate) fn with_existence(&mut self, existence: Existence) {
+        let n = self.routes.len();
+        for r in &mut self.routes[n - self.last..] {
+            r.existence = existence;
+        }
+    }
+
+    /// The Vault routes just added are root-protected.
+    pub(crate) fn with_sudo(&mut self) {
+        let n = self.routes.len();
+        for r in &mut self.routes[n - self.last..] {
+            r.sudo = true;
         }
     }
 

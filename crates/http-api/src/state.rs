@@ -11,6 +11,7 @@ use crate::audit::Audit;
 use crate::auth::Authenticator;
 use crate::security::Security;
 use crate::vault::mounts::Mounts;
+use crate::vault::policies::Policies;
 
 pub(crate) const CLUSTER_PATH: &str = "sys/cluster";
 
@@ -29,6 +30,7 @@ pub(crate) struct State {
     pub(crate) security: Security,
     pub(crate) cluster: ClusterInfo,
     pub(crate) mounts: Mounts,
+    pub(crate) policies: Policies,
     #[allow(dead_code)] // the TLS issue serves its inventory from it
     pub(crate) tls: Option<Arc<ReloadableTls>>,
     pub(crate) audit: Audit,

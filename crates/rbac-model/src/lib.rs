@@ -38,5 +38,5 @@ pub use gate::{CertStatus, Endpoint, RestApiGate};
 pub use model::{ConfigType, InternalUser, SecurityConfig};
 pub use password::{BCRYPT_COST, PasswordHash};
 pub use password_policy::{PasswordPolicy, Strength};
-pub use principal::{Principal, PrincipalKind, UserName};
+pub use principal::{Principal, PrincipalKind, TokenGrant, UserName};
 pub use settings::SecuritySettings;

@@ -55,6 +55,21 @@ pub enum PrincipalKind {
     InternalUser,
     /// A TLS client certificate whose DN is an admin DN: a superuser.
     AdminCertificate,
+    /// A Vault token that is not the root token.
+    Token,
+}
+
+/// What a Vault token brings to a principal: which token, and its policies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenGrant {
+    /// The token's hash.
+    pub id: crate::tokens::TokenId,
+    /// Its accessor.
+    pub accessor: String,
+    /// Its policies.
+    pub policies: Vec<String>,
+    /// True when it still counts uses.
+    pub limited_uses: bool,
 }
 
 /// An authenticated caller.
@@ -65,6 +80,7 @@ pub struct Principal {
     backend_roles: Vec<String>,
     direct_roles: Vec<String>,
     attribute_names: Vec<String>,
+    token: Option<TokenGrant>,
 }
 
 impl Principal {
@@ -76,6 +92,7 @@ impl Principal {
             backend_roles: Vec::new(),
             direct_roles: Vec::new(),
             attribute_names: Vec::new(),
+            token: None,
         }
     }
 
@@ -87,6 +104,7 @@ impl Principal {
             backend_roles: Vec::new(),
             direct_roles: Vec::new(),
             attribute_names: Vec::new(),
+            token: None,
         }
     }
 
@@ -104,7 +122,33 @@ impl Principal {
             backend_roles,
             direct_roles,
             attribute_names,
+            token: None,
         }
+    }
+
+    /// The holder of a Vault token that is not the root token, named by its
+    /// display name.
+    pub fn token(display_name: &str, grant: TokenGrant) -> Self {
+        Principal {
+            name: display_name.to_string(),
+            kind: PrincipalKind::Token,
+            backend_roles: Vec::new(),
+            direct_roles: Vec::new(),
+            attribute_names: Vec::new(),
+            token: Some(grant),
+        }
+    }
+
+    /// The same principal, reached through a Vault token (a userpass login
+    /// acting as its user, or the root token).
+    pub fn with_token(mut self, grant: TokenGrant) -> Self {
+        self.token = Some(grant);
+        self
+    }
+
+    /// The Vault token the principal authenticated with, if any.
+    pub fn token_grant(&self) -> Option<&TokenGrant> {
+        self.token.as_ref()
     }
 
     /// The name the principal acts under.

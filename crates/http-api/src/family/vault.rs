@@ -115,6 +115,20 @@ impl<D: Serialize> Envelope<D> {
         }
     }
 
+    /// An answer with `data: null` and an `auth` block (logins, token create).
+    pub(crate) fn auth(request_id: &str, auth: Value) -> Self {
+        Envelope {
+            request_id: request_id.to_string(),
+            lease_id: "",
+            renewable: false,
+            lease_duration: 0,
+            data: None,
+            wrap_info: None,
+            warnings: None,
+            auth: Some(auth),
+        }
+    }
+
     /// Adds one warning.
     pub(crate) fn warn(mut self, warning: impl Into<String>) -> Self {
         self.warnings

@@ -47,6 +47,30 @@ impl Snapshot {
                 .contains(&"all_access")
     }
 
+    /// The ACL policies a principal holds on `/v1`: a token's own; `root`
+    /// for the root token, the admin certificate and users mapped to
+    /// `all_access`; for other internal users, the policies named like their
+    /// security roles, and `default`.
+    pub(crate) fn vault_policies(&self, p: &Principal, address: Option<IpAddr>) -> Vec<String> {
+        if let Some(grant) = p.token_grant() {
+            return grant.policies.clone();
+        }
+        if self.is_vault_root(p, address) {
+            return vec!["root".into()];
+        }
+        let roles = self.roles_of(p, address);
+        let mut names: Vec<String> = self
+            .evaluator
+            .role_names(&roles)
+            .into_iter()
+            .map(str::to_lowercase)
+            .collect();
+        names.push("default".into());
+        names.sort();
+        names.dedup();
+        names
+    }
+
     /// The security roles of `principal` calling from `address`.
     pub(crate) fn roles_of(&self, principal: &Principal, address: Option<IpAddr>) -> RoleSet {
         self.evaluator.map_roles(&Subject {

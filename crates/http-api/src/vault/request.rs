@@ -35,6 +35,10 @@ pub(crate) enum Kind {
     Any,
     /// `batch_input`: decoded in the same pass as the body.
     Batch,
+    /// `TypeCommaStringSlice`: a list of strings, or one string split at commas.
+    StrList,
+    /// `TypeKVPairs`: an object of strings.
+    StrMap,
 }
 
 /// The fields a route declares, captures included.
@@ -60,6 +64,8 @@ enum Value<'a> {
     Bool(bool),
     Secs(u64),
     Batch(BatchInput<'a>),
+    List(Vec<String>),
+    Map(std::collections::BTreeMap<String, String>),
 }
 
 /// Go's name for the type of a JSON value, as Vault's errors print it.
@@ -93,6 +99,12 @@ fn coerce(kind: Kind, input: Input<'_>) -> Result<Option<Value<'_>>, String> {
                 Err(e) => Err(e.to_string()),
             };
         }
+        Input::Text(t) if kind == Kind::StrList => return Ok(Some(Value::List(split_commas(&t)))),
+        Input::Text(_) if kind == Kind::StrMap => {
+            return Err("'' expected a map, got 'string'".into());
+        }
+        Input::Json(raw) if kind == Kind::StrList => return string_list(raw).map(Some),
+        Input::Json(raw) if kind == Kind::StrMap => return string_map(raw).map(Some),
         Input::Text(t) => (Some(t), "string"),
         Input::Json(raw) => {
             if kind == Kind::Any {
@@ -112,7 +124,7 @@ fn coerce(kind: Kind, input: Input<'_>) -> Result<Option<Value<'_>>, String> {
                         Kind::DurationSecs => {
                             return Err("could not parse duration from input".into());
                         }
-                        Kind::Any | Kind::Batch => return Ok(None),
+                        Kind::Any | Kind::Batch | Kind::StrList | Kind::StrMap => return Ok(None),
                     };
                     return Err(format!(
                         "'' expected type '{want}', got unconvertible type '{go}'"
@@ -128,8 +140,8 @@ fn coerce(kind: Kind, input: Input<'_>) -> Result<Option<Value<'_>>, String> {
             Kind::Int => Value::Int(0),
             Kind::Bool => Value::Bool(false),
             Kind::DurationSecs => Value::Secs(0),
-            // Batch and ignored fields returned above; nothing to coerce.
-            Kind::Any | Kind::Batch => return Ok(None),
+            // Batch, list, map and ignored fields returned above.
+            Kind::Any | Kind::Batch | Kind::StrList | Kind::StrMap => return Ok(None),
         }));
     };
     let value = match kind {
@@ -162,9 +174,75 @@ fn coerce(kind: Kind, input: Input<'_>) -> Result<Option<Value<'_>>, String> {
             }
             Value::Secs(secs as u64)
         }
-        Kind::Batch | Kind::Any => return Ok(None),
+        Kind::Batch | Kind::Any | Kind::StrList | Kind::StrMap => return Ok(None),
     };
     Ok(Some(value))
+}
+
+/// `a, b,,c` → `["a", "b", "c"]`: Vault's comma-separated string slices.
+fn split_commas(s: &str) -> Vec<String> {
+    s.split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+fn string_list(raw: &RawValue) -> Result<Value<'static>, String> {
+    match serde_json::from_str::<serde_json::Value>(raw.get()) {
+        Ok(serde_json::Value::Null) => Ok(Value::List(Vec::new())),
+        Ok(serde_json::Value::String(s)) => Ok(Value::List(split_commas(&s))),
+        Ok(serde_json::Value::Array(items)) => items
+            .into_iter()
+            .map(|v| match v {
+                serde_json::Value::String(s) => Ok(s.trim().to_string()),
+                serde_json::Value::Number(n) => Ok(n.to_string()),
+                serde_json::Value::Bool(b) => Ok(if b { "1" } else { "0" }.to_string()),
+                other => Err(format!(
+                    "'' expected type 'string', got unconvertible type '{}'",
+                    go_type_of(&other)
+                )),
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(|v| Value::List(v.into_iter().filter(|s| !s.is_empty()).collect())),
+        Ok(other) => Err(format!(
+            "'' expected type '[]string', got unconvertible type '{}'",
+            go_type_of(&other)
+        )),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+fn string_map(raw: &RawValue) -> Result<Value<'static>, String> {
+    match serde_json::from_str::<serde_json::Value>(raw.get()) {
+        Ok(serde_json::Value::Null) => Ok(Value::Map(Default::default())),
+        Ok(serde_json::Value::Object(map)) => map
+            .into_iter()
+            .map(|(k, v)| match v {
+                serde_json::Value::String(s) => Ok((k, s)),
+                serde_json::Value::Number(n) => Ok((k, n.to_string())),
+                serde_json::Value::Bool(b) => Ok((k, b.to_string())),
+                other => Err(format!(
+                    "'' expected type 'string', got unconvertible type '{}'",
+                    go_type_of(&other)
+                )),
+            })
+            .collect::<Result<_, _>>()
+            .map(Value::Map),
+        Ok(other) => Err(format!("'' expected a map, got '{}'", go_type_of(&other))),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+fn go_type_of(v: &serde_json::Value) -> &'static str {
+    match v {
+        serde_json::Value::String(_) => "string",
+        serde_json::Value::Object(_) => "map[string]interface {}",
+        serde_json::Value::Array(_) => "[]interface {}",
+        serde_json::Value::Bool(_) => "bool",
+        serde_json::Value::Null => "<nil>",
+        serde_json::Value::Number(_) => "json.Number",
+    }
 }
 
 /// The request data, coerced by a route's schema. It borrows the body.
@@ -403,6 +481,22 @@ impl<'a> Fields<'a> {
     pub(crate) fn secs(&self, name: &str) -> Option<u64> {
         match self.get(name) {
             Some(Value::Secs(s)) => Some(*s),
+            _ => None,
+        }
+    }
+
+    /// A list field, if given.
+    pub(crate) fn list(&self, name: &str) -> Option<&[String]> {
+        match self.get(name) {
+            Some(Value::List(l)) => Some(l),
+            _ => None,
+        }
+    }
+
+    /// A map field, if given.
+    pub(crate) fn map(&self, name: &str) -> Option<&std::collections::BTreeMap<String, String>> {
+        match self.get(name) {
+            Some(Value::Map(m)) => Some(m),
             _ => None,
         }
     }

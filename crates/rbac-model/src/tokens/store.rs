@@ -184,6 +184,19 @@ impl TokenStore {
         self.lookup_id(id, now)
     }
 
+    /// The accessors of every live token.
+    pub fn accessors(&self, now: Timestamp) -> Vec<String> {
+        let state = self.state();
+        let mut out: Vec<String> = state
+            .by_id
+            .values()
+            .filter(|e| state.alive(e, now))
+            .map(|e| e.accessor.clone())
+            .collect();
+        out.sort();
+        out
+    }
+
     /// How many tokens are held (live or not yet tidied).
     pub fn len(&self) -> usize {
         self.state().by_id.len()
