@@ -432,6 +432,12 @@ impl Client {
         }
     }
 
+    /// The same client, sending `token` as `X-Vault-Token`.
+    pub fn with_token(mut self, token: &str) -> Client {
+        self.token = Some(token.to_string());
+        self
+    }
+
     /// Sends one request. `headers` are added as given; `body` is sent as is.
     pub fn request(
         &self,

@@ -781,6 +781,114 @@ fn no_secret_value_reaches_the_audit_log() {
     );
     v(root.request("DELETE", "/v1/transit/keys/audited", &[], None));
 
+    // Vault ACL policies and tokens: created, used, looked up, renewed,
+    // revoked; the tokens and their accessors never reach the log.
+    let put = |path: &str, body: Value| {
+        v(root.request(
+            "PUT",
+            path,
+            &[("content-type", "application/json")],
+            Some(body.to_string().as_bytes()),
+        ))
+    };
+    let policy = r#"path "transit/encrypt/audited2" { capabilities = ["update"] }"#;
+    put(
+        "/v1/sys/policies/acl/audited-policy",
+        json!({ "policy": policy }),
+    );
+    put(
+        "/v1/sys/policies/acl/audited-policy",
+        json!({ "policy": format!("{policy}\npath \"transit/keys/*\" {{ capabilities = [\"read\"] }}") }),
+    );
+    post("/v1/transit/keys/audited2", json!({}));
+    let created = post(
+        "/v1/auth/token/create",
+        json!({"policies": ["audited-policy"], "display_name": "ci-audited", "ttl": "1h"}),
+    );
+    let child = created["auth"]["client_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let accessor = created["auth"]["accessor"].as_str().unwrap().to_string();
+    secrets.push(child.clone());
+    secrets.push(accessor.clone());
+    // The child token at work, in the header.
+    let child_client = server.client().with_token(&child);
+    let r = child_client.request(
+        "POST",
+        "/v1/transit/encrypt/audited2",
+        &[("content-type", "application/json")],
+        Some(
+            json!({"plaintext": b64("child-sentinel")})
+                .to_string()
+                .as_bytes(),
+        ),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    secrets.push(b64("child-sentinel"));
+    // Denied by its policy: MISSING_PRIVILEGES, under its display name.
+    let r = child_client.request("GET", "/v1/sys/policies/acl", &[], None);
+    assert_eq!(r.status, 403, "{}", r.body);
+    post("/v1/auth/token/lookup", json!({ "token": child }));
+    let r = root.request(
+        "GET",
+        &format!("/v1/auth/token/lookup?token={child}"),
+        &[],
+        None,
+    );
+    assert!(r.status < 500, "{}", r.body);
+    post(
+        "/v1/auth/token/lookup-accessor",
+        json!({ "accessor": accessor }),
+    );
+    post(
+        "/v1/auth/token/renew",
+        json!({"token": child, "increment": "2h"}),
+    );
+    post("/v1/auth/token/revoke", json!({ "token": child }));
+    let orphan = post(
+        "/v1/auth/token/create-orphan",
+        json!({"display_name": "orphan-audited"}),
+    );
+    let orphan_accessor = orphan["auth"]["accessor"].as_str().unwrap().to_string();
+    secrets.push(orphan["auth"]["client_token"].as_str().unwrap().to_string());
+    secrets.push(orphan_accessor.clone());
+    post(
+        "/v1/auth/token/revoke-accessor",
+        json!({ "accessor": orphan_accessor }),
+    );
+    // A userpass login (the password in the body), then its token revoked by itself.
+    let login = v(client.request(
+        "POST",
+        "/v1/auth/userpass/login/admin",
+        &[("content-type", "application/json")],
+        Some(
+            json!({"password": server.admin_password()})
+                .to_string()
+                .as_bytes(),
+        ),
+    ));
+    let login_token = login["auth"]["client_token"].as_str().unwrap().to_string();
+    secrets.push(login_token.clone());
+    secrets.push(login["auth"]["accessor"].as_str().unwrap().to_string());
+    let login_client = server.client().with_token(&login_token);
+    assert_eq!(
+        login_client
+            .request("POST", "/v1/auth/token/revoke-self", &[], None)
+            .status,
+        204
+    );
+    let wrong = "Wrong-userpass-Password-3";
+    secrets.push(wrong.into());
+    let r = client.request(
+        "POST",
+        "/v1/auth/userpass/login/admin",
+        &[("content-type", "application/json")],
+        Some(json!({ "password": wrong }).to_string().as_bytes()),
+    );
+    assert_eq!(r.status, 400, "{}", r.body);
+    v(root.request("DELETE", "/v1/sys/policies/acl/audited-policy", &[], None));
+
     // Secrets.
     let value = "secret-value-sentinel-42";
     secrets.push(value.into());
@@ -857,6 +965,16 @@ fn no_secret_value_reaches_the_audit_log() {
         ("secrets", "update", "bulk.one"),
         ("internalusers", "update", LIMITED),
         ("audit", "update", "config"),
+        ("sys/policies/acl", "create", "audited-policy"),
+        ("sys/policies/acl", "update", "audited-policy"),
+        ("sys/policies/acl", "delete", "audited-policy"),
+        ("auth/token", "create", "token-ci-audited"),
+        ("auth/token", "update", "token-ci-audited"),
+        ("auth/token", "delete", "token-ci-audited"),
+        ("auth/token", "create", "token-orphan-audited"),
+        ("auth/token", "delete", "token-orphan-audited"),
+        ("auth/token", "create", "userpass-admin"),
+        ("auth/token", "delete", "userpass-admin"),
     ] {
         assert!(
             changed(doc, action, name),
@@ -868,6 +986,50 @@ fn no_secret_value_reaches_the_audit_log() {
             .iter()
             .any(|v| v["audit_trace_doc_id"] == json!("secrets/keys")
                 && v["audit_compliance_action"] == json!("rotate"))
+    );
+    // Token changes are filed under audit-database; the userpass login
+    // and the child token's refusal are request events.
+    assert!(
+        lines
+            .iter()
+            .any(|v| v["audit_trace_doc_id"] == json!("auth/token")
+                && v["audit_topic"] == json!("audit-database"))
+    );
+    let login_path = json!("/v1/auth/userpass/login/admin");
+    assert!(
+        lines
+            .iter()
+            .any(|v| v["audit_category"] == json!("AUTHENTICATED")
+                && v["audit_request_effective_user"] == json!("admin")
+                && v["audit_rest_request_path"] == login_path)
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|v| v["audit_category"] == json!("FAILED_LOGIN")
+                && v["audit_request_effective_user"] == json!("admin")
+                && v["audit_rest_request_path"] == login_path)
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|v| v["audit_category"] == json!("MISSING_PRIVILEGES")
+                && v["audit_request_effective_user"] == json!("token-ci-audited")
+                && v["audit_rest_request_path"] == json!("/v1/sys/policies/acl"))
+    );
+    // Bodies of Vault requests keep their shape, not their values.
+    let granted_create = lines
+        .iter()
+        .find(|v| {
+            v["audit_category"] == json!("GRANTED_PRIVILEGES")
+                && v["audit_rest_request_path"] == json!("/v1/auth/token/create")
+        })
+        .expect("the token creation was granted and audited");
+    assert_eq!(
+        granted_create["audit_request_body"],
+        json!(
+            r#"{"display_name":"__SENSITIVE__","policies":["__SENSITIVE__"],"ttl":"__SENSITIVE__"}"#
+        )
     );
 }
 

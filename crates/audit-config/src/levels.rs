@@ -67,8 +67,9 @@ pub enum AuditTopic {
     Authentication,
     /// MISSING_PRIVILEGES, GRANTED_PRIVILEGES.
     Authorization,
-    /// Changes to the security configuration (users, roles, mappings, ...)
-    /// and to the transit mounts.
+    /// Changes to the security configuration (users, roles, mappings, ...),
+    /// to the transit mounts, to Vault ACL policies and to Vault tokens
+    /// (created, renewed, revoked: by display name, never by id).
     Database,
     /// Transit key lifecycle: create, config, rotate, trim, delete, import, restore.
     Collection,

@@ -425,7 +425,7 @@ impl Api {
             headers: &parts.headers,
             remote: ip,
             request_id: &request_id,
-            secret_bodies: matches!(family, Family::Vault | Family::Atlassian),
+            secret_bodies: crate::audit::secret_bodies(family),
         };
 
         // The plugin's internal headers are never accepted from a client.

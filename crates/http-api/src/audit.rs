@@ -252,6 +252,19 @@ pub(crate) fn changed(
     resources: Vec<String>,
 ) {
     let user = ctx.principal.as_ref().map(|p| p.name());
+    changed_by(ctx, user, topic, action, doc_id, resources);
+}
+
+/// [`changed`] with the effective user given (a login acts for the user
+/// it names before there is a principal).
+pub(crate) fn changed_by(
+    ctx: &Ctx,
+    user: Option<&str>,
+    topic: AuditTopic,
+    action: ComplianceAction,
+    doc_id: &str,
+    resources: Vec<String>,
+) {
     let trail = &ctx.state.audit.trail;
     if !trail.wants_config_write(topic, user) {
         return;
@@ -265,6 +278,38 @@ pub(crate) fn changed(
     e.audit_rest_request_method = Some(ctx.method.as_str().to_string());
     e.audit_rest_request_path = Some(ctx.uri.path().to_string());
     trail.record(e);
+}
+
+/// A REST event a handler decides on itself (a login through
+/// `/v1/auth/userpass/login/:user`, whose route needs no credentials):
+/// `category` for `user`, with the request in `ctx` (the body attached,
+/// redacted, when `log_request_body` is on).
+pub(crate) fn request_event(ctx: &Ctx, category: AuditCategory, user: Option<&str>) {
+    let family = crate::family::family_of_path(ctx.uri.path());
+    let view = RequestView {
+        method: &ctx.method,
+        path: ctx.uri.path(),
+        query: ctx.uri.query(),
+        headers: &ctx.headers,
+        remote: ctx.conn.remote_addr.map(|a| a.ip()),
+        request_id: &ctx.request_id,
+        secret_bodies: secret_bodies(family),
+    };
+    let who = Who {
+        user,
+        is_admin: false,
+        privilege: None,
+        body: Some(&ctx.body),
+    };
+    ctx.state.audit.rest(category, &view, who);
+}
+
+/// True for the API families whose bodies and query values carry secrets
+/// (Vault: plaintexts, tokens, passwords; the secret store: values): only
+/// descriptive strings of their bodies are logged.
+pub(crate) fn secret_bodies(family: crate::route::Family) -> bool {
+    use crate::route::Family;
+    matches!(family, Family::Vault | Family::Atlassian)
 }
 
 /// The names that differ between two maps (added, changed or removed).
