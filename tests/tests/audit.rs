@@ -1053,3 +1053,141 @@ fn the_metrics_show_the_audit_queue() {
         assert!(r.body.contains(name), "{name} missing:\n{}", r.body);
     }
 }
+
+fn metric(server: &Server, name: &str) -> u64 {
+    let r = send(
+        &server.client(),
+        &admin(server),
+        "GET",
+        "/_admin/metrics/v2",
+        None,
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.body
+        .lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or_else(|| panic!("no {name}:\n{}", r.body))
+}
+
+/// A queue of one event, flooded: requests are never slowed down, the
+/// events that do not fit are dropped, counted in the metrics, and every
+/// drop is reported in the audit log itself.
+#[test]
+fn a_full_audit_queue_drops_counts_and_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("keyward.toml");
+    std::fs::write(
+        &config,
+        "[audit]\nqueue_capacity = 1\nsync_interval_ms = 50\n",
+    )
+    .unwrap();
+    let mut server = Server::start_with(Options {
+        args: vec!["--config".into(), config.display().to_string()],
+        ..Options::default()
+    });
+    assert_eq!(metric(&server, "keyward_audit_queue_capacity"), 1);
+    // Every category on: two events (AUTHENTICATED, GRANTED_PRIVILEGES) per request.
+    let r = send(
+        &server.client(),
+        &admin(&server),
+        "PUT",
+        "/_plugins/_security/api/audit/config",
+        Some(&everything()),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let auth = admin(&server);
+    std::thread::scope(|scope| {
+        for _ in 0..4 {
+            let client = server.client();
+            let auth = auth.clone();
+            scope.spawn(move || {
+                for _ in 0..250 {
+                    let r = send(&client, &auth, "GET", "/_admin/log/level", None);
+                    assert_eq!(r.status, 200, "{}", r.body);
+                }
+            });
+        }
+    });
+    let dropped = metric(&server, "keyward_audit_events_dropped_total");
+    assert!(dropped > 0, "a queue of one never overflowed");
+    assert_eq!(metric(&server, "keyward_audit_events_failed_total"), 0);
+
+    assert!(server.stop().success());
+    let lines = audit_lines(&server);
+    let overflow: Vec<&Value> = lines
+        .iter()
+        .filter(|v| v["audit_category"] == json!("AUDIT_QUEUE_OVERFLOW"))
+        .collect();
+    let reported: u64 = overflow
+        .iter()
+        .map(|v| v["audit_dropped_events"].as_u64().unwrap())
+        .sum();
+    // The metric was read before the last requests (its own) were audited.
+    assert!(
+        reported >= dropped,
+        "{reported} reported, {dropped} counted"
+    );
+    let last = overflow.last().unwrap();
+    assert_eq!(last["audit_dropped_events_total"], json!(reported));
+    assert_eq!(last["audit_request_origin"], json!("LOCAL"));
+    assert_eq!(last["audit_format_version"], json!(4));
+    // Every line is whole JSON (audit_lines parsed them), and the written
+    // events plus the dropped ones are all of them: 2 per request.
+    let events = lines
+        .iter()
+        .filter(|v| {
+            v["audit_rest_request_path"] == json!("/_admin/log/level")
+                && v["audit_rest_request_method"] == json!("GET")
+        })
+        .count() as u64;
+    assert!(events < 2000, "nothing was dropped from the flood");
+    assert!(
+        events + reported >= 2000,
+        "{events} written + {reported} dropped"
+    );
+}
+
+/// An acknowledged change of the audit configuration survives `kill -9`;
+/// the audit log stays whole JSON lines, and a restart appends to it.
+#[test]
+fn an_acknowledged_audit_configuration_survives_kill_9() {
+    let mut server = Server::start();
+    let mut cfg = everything();
+    cfg["audit"]["ignore_requests"] = json!(["/_admin/metrics*"]);
+    cfg["audit"]["ignore_users"] = json!(["kill9-ignored"]);
+    let r = send(
+        &server.client(),
+        &admin(&server),
+        "PUT",
+        "/_plugins/_security/api/audit/config",
+        Some(&cfg),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    server.kill9();
+    server.restart().unwrap();
+    let doc = send(
+        &server.client(),
+        &admin(&server),
+        "GET",
+        "/_plugins/_security/api/audit",
+        None,
+    )
+    .json();
+    assert_eq!(
+        doc["config"]["audit"]["ignore_requests"],
+        json!(["/_admin/metrics*"])
+    );
+    assert_eq!(
+        doc["config"]["audit"]["ignore_users"],
+        json!(["kill9-ignored"])
+    );
+    assert_eq!(
+        doc["config"]["audit"]["disabled_rest_categories"],
+        json!([])
+    );
+    // The restarted server writes under it, after what was there.
+    marker(&server, 9);
+    for line in audit_text(&server).lines() {
+        serde_json::from_str::<Value>(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+    }
+}

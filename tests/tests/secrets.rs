@@ -216,3 +216,67 @@ fn a_rotation_killed_half_way_leaves_every_secret_readable() {
         assert!(n <= round + 1, "round {round}: {inactive}");
     }
 }
+
+/// Secrets acknowledged one by one (PUT and DELETE) survive `kill -9`
+/// right after the last answer, twenty times.
+#[test]
+fn acknowledged_secret_writes_survive_kill_9() {
+    let mut server = Server::start();
+    let mut expected: std::collections::BTreeMap<String, Option<String>> = Default::default();
+    for round in 0..20 {
+        let client = server.client();
+        let auth = admin(&server);
+        for i in 0..10 {
+            let name = format!("k{round:02}-{i}");
+            let value = format!("v-{round}-{i}");
+            let r = send(
+                &client,
+                &auth,
+                "PUT",
+                &format!("/secrets/{name}"),
+                Some(&json!({ "value": value })),
+            );
+            assert!(r.status == 201 || r.status == 200, "{}", r.body);
+            expected.insert(name, Some(value));
+        }
+        // One of the previous round's secrets replaced, one deleted.
+        if round > 0 {
+            let replaced = format!("k{:02}-0", round - 1);
+            let r = send(
+                &client,
+                &auth,
+                "PUT",
+                &format!("/secrets/{replaced}"),
+                Some(&json!({"value": "replaced"})),
+            );
+            assert_eq!(r.status, 200, "{}", r.body);
+            expected.insert(replaced, Some("replaced".into()));
+            let deleted = format!("k{:02}-1", round - 1);
+            let r = send(
+                &client,
+                &auth,
+                "DELETE",
+                &format!("/secrets/{deleted}"),
+                None,
+            );
+            assert_eq!(r.status, 200, "{}", r.body);
+            expected.insert(deleted, None);
+        }
+        server.kill9();
+        server
+            .restart()
+            .unwrap_or_else(|e| panic!("round {round}: {}", e.stderr));
+        let client = server.client();
+        let auth = admin(&server);
+        for (name, value) in &expected {
+            let r = send(&client, &auth, "GET", &format!("/secrets/{name}"), None);
+            match value {
+                Some(v) => {
+                    assert_eq!(r.status, 200, "round {round}, {name}: {}", r.body);
+                    assert_eq!(r.json()["value"], json!(v), "round {round}, {name}");
+                }
+                None => assert_eq!(r.status, 404, "round {round}, {name}: {}", r.body),
+            }
+        }
+    }
+}

@@ -102,13 +102,29 @@ impl std::fmt::Debug for AuditSink {
     }
 }
 
+/// Opens the log for appending. A last line cut short (the process was
+/// killed in the middle of a write) is ended first, so the next event
+/// starts a line of its own: the torn line stays unreadable, every other
+/// line is whole JSON.
 fn open(path: &Path) -> std::io::Result<File> {
+    use std::io::{Read, Seek, SeekFrom};
     use std::os::unix::fs::OpenOptionsExt;
-    OpenOptions::new()
+    let mut file = OpenOptions::new()
         .create(true)
+        .read(true)
         .append(true)
         .mode(0o600)
-        .open(path)
+        .open(path)?;
+    let len = file.metadata()?.len();
+    if len > 0 {
+        let mut last = [0u8; 1];
+        file.seek(SeekFrom::Start(len - 1))?;
+        file.read_exact(&mut last)?;
+        if last[0] != b'\n' {
+            file.write_all(b"\n")?;
+        }
+    }
+    Ok(file)
 }
 
 impl AuditSink {
@@ -316,6 +332,26 @@ mod tests {
         assert_eq!(sink.stats().counts().written, 100);
         sink.push(event(0));
         assert_eq!(sink.stats().counts().dropped, 1, "after shutdown: counted");
+    }
+
+    #[test]
+    fn a_torn_last_line_is_ended_before_appending() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.log");
+        std::fs::write(&path, "{\"whole\":1}\n{\"torn\":").unwrap();
+        let sink = AuditSink::open(SinkConfig::new(&path), Arc::new(Fixed)).unwrap();
+        sink.push(event(1));
+        sink.shutdown();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 3, "{text}");
+        assert_eq!(lines[1], "{\"torn\":");
+        let v: serde_json::Value = serde_json::from_str(lines[2]).unwrap();
+        assert_eq!(v["audit_request_effective_user"], "user1");
+        // A whole file is left as it is.
+        let sink = AuditSink::open(SinkConfig::new(&path), Arc::new(Fixed)).unwrap();
+        sink.shutdown();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
     }
 
     #[test]

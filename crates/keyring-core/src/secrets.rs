@@ -707,7 +707,7 @@ mod tests {
     }
 
     #[tokio::test(flavor = "multi_thread")]
-    async fn an_inactive_key_still_used_is_kept() {
+    async fn a_rotation_is_refused_while_another_runs() {
         let barrier = Arc::new(Barrier::ephemeral(Arc::new(MemoryStore::new())).unwrap());
         let s = store(&barrier).await;
         s.put(&name("a"), b"1").await.unwrap();
