@@ -613,7 +613,6 @@ impl Api {
             };
             audit.rest(AuditCategory::GrantedPrivileges, &view, who);
         }
-        drop(view);
         let ctx = Ctx {
             state: self.state.clone(),
             method: parts.method,

@@ -92,7 +92,7 @@ fn baseline(n: usize, bytes: usize) -> f64 {
 }
 
 async fn rotation(n: usize, bytes: usize, dir: &std::path::Path) -> f64 {
-    let store = RedbStore::open(&dir.join("rotation.redb")).expect("redb");
+    let store = RedbStore::open(dir.join("rotation.redb")).expect("redb");
     let barrier = Arc::new(Barrier::ephemeral(Arc::new(store)).expect("barrier"));
     let secrets = SecretStore::open(barrier, "secrets/", Timestamp::from_unix_secs(1))
         .await

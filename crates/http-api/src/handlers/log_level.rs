@@ -87,16 +87,18 @@ enum Request {
     },
 }
 
-fn parse(body: &[u8], appenders: bool) -> Result<Request, http::Response<Body>> {
+fn parse(body: &[u8], appenders: bool) -> Result<Request, ArangoError> {
     let value: Value = serde_json::from_slice(body).map_err(|e| {
         ArangoError::new(
             StatusCode::BAD_REQUEST,
             error_num::CORRUPTED_JSON,
             format!("VPackError error: {e}"),
         )
-        .into_response()
     })?;
-    let expecting = || bad("Failed to update log levels: Expecting type Object");
+    let bad = |message: String| {
+        ArangoError::new(StatusCode::BAD_REQUEST, error_num::BAD_PARAMETER, message)
+    };
+    let expecting = || bad("Failed to update log levels: Expecting type Object".into());
     match (value, appenders) {
         (Value::String(s), false) => Ok(Request::Global(s)),
         (Value::Object(map), false) => Ok(Request::Topics(changes(&map))),
@@ -150,7 +152,7 @@ async fn level(ctx: Ctx) -> http::Response<Body> {
     let request = if ctx.method == Method::PUT {
         match parse(&ctx.body, appenders) {
             Ok(r) => Some(r),
-            Err(resp) => return resp,
+            Err(e) => return e.into_response(),
         }
     } else {
         None

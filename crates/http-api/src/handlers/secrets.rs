@@ -130,13 +130,16 @@ fn names_for_event(mut names: Vec<String>) -> Vec<String> {
     names
 }
 
-fn name(ctx: &Ctx) -> Result<SecretName, http::Response<Body>> {
+/// A refusal on the way to an answer (boxed: a response is large).
+type Refused = Box<http::Response<Body>>;
+
+fn name(ctx: &Ctx) -> Result<SecretName, Refused> {
     let raw = ctx.param("name").unwrap_or_default();
     let decoded = crate::ctx::percent_decode(raw).unwrap_or_else(|| raw.to_string());
     SecretName::new(&decoded).ok_or_else(|| {
-        bad_request(&format!(
+        Box::new(bad_request(&format!(
             "{decoded:?} is not a valid secret name: 1 to 256 characters from A-Z a-z 0-9 . _ -"
-        ))
+        )))
     })
 }
 
@@ -238,29 +241,31 @@ struct Many {
 
 /// The body as `T`; a caller's mistake is a 400 that says what is wrong
 /// (serde's messages quote keys, never values).
-fn body<'a, T: Deserialize<'a>>(ctx: &'a Ctx, shape: &str) -> Result<T, http::Response<Body>> {
+fn body<'a, T: Deserialize<'a>>(ctx: &'a Ctx, shape: &str) -> Result<T, Refused> {
     if ctx.body.is_empty() {
-        return Err(bad_request(&format!("a JSON body is required: {shape}")));
+        return Err(Box::new(bad_request(&format!(
+            "a JSON body is required: {shape}"
+        ))));
     }
     serde_json::from_slice(&ctx.body).map_err(|e| {
         let reason = match e.classify() {
             serde_json::error::Category::Data => "a body of the wrong shape",
             _ => "a body that is not JSON",
         };
-        bad_request(&format!(
+        Box::new(bad_request(&format!(
             "{reason} (line {}, column {}); expected {shape}",
             e.line(),
             e.column()
-        ))
+        )))
     })
 }
 
-fn check_value(name: &str, value: &str) -> Result<(), http::Response<Body>> {
+fn check_value(name: &str, value: &str) -> Result<(), Refused> {
     if value.len() > MAX_VALUE_BYTES {
-        return Err(bad_request(&format!(
+        return Err(Box::new(bad_request(&format!(
             "the value of {name:?} is {} bytes; the limit is {MAX_VALUE_BYTES}",
             value.len()
-        )));
+        ))));
     }
     Ok(())
 }
@@ -269,15 +274,15 @@ fn check_value(name: &str, value: &str) -> Result<(), http::Response<Body>> {
 async fn write(ctx: Ctx) -> http::Response<Body> {
     let name = match name(&ctx) {
         Ok(n) => n,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let one: One = match body(&ctx, "{\"value\": \"...\"}") {
         Ok(b) => b,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let value = Zeroizing::new(one.value);
     if let Err(r) = check_value(name.as_str(), &value) {
-        return r;
+        return *r;
     }
     match ctx.state.secrets.put(&name, value.as_bytes()).await {
         Ok(replaced) => {
@@ -313,7 +318,7 @@ async fn write(ctx: Ctx) -> http::Response<Body> {
 async fn import(ctx: Ctx) -> http::Response<Body> {
     let many: Many = match body(&ctx, "{\"secrets\": {\"name\": \"value\", ...}}") {
         Ok(b) => b,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let mut items = Vec::with_capacity(many.secrets.len());
     for (n, v) in many.secrets {
@@ -324,7 +329,7 @@ async fn import(ctx: Ctx) -> http::Response<Body> {
             ));
         };
         if let Err(r) = check_value(&n, &v) {
-            return r;
+            return *r;
         }
         items.push((name, Zeroizing::new(v.as_bytes().to_vec())));
     }
@@ -359,7 +364,7 @@ async fn import(ctx: Ctx) -> http::Response<Body> {
 async fn read(ctx: Ctx) -> http::Response<Body> {
     let name = match name(&ctx) {
         Ok(n) => n,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     match ctx.state.secrets.get(&name).await {
         Ok(Some(value)) => {
@@ -385,7 +390,7 @@ async fn read(ctx: Ctx) -> http::Response<Body> {
 async fn delete(ctx: Ctx) -> http::Response<Body> {
     let name = match name(&ctx) {
         Ok(n) => n,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     match ctx.state.secrets.delete(&name).await {
         Ok(true) => {
