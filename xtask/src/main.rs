@@ -21,9 +21,14 @@
 //!   against the same request with a token, on a release build.
 //! - `bench transit`: the transit benchmark (wrk over HTTPS against a release
 //!   build); writes `docs/performance.md`. Not part of `ci`.
+//! - `bench audit`: audit logging on the request path (criterion in
+//!   process, and wrk over HTTPS with every category on against off) and
+//!   the secret store's rotation of 100,000 secrets against the bare
+//!   cryptography; writes its section of `docs/performance.md`.
 #![forbid(unsafe_code)]
 
 mod bench;
+mod bench_audit;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -261,7 +266,8 @@ fn bench(what: &[String]) -> anyhow::Result<()> {
             run(c)
         }
         Some("transit") => bench::transit(),
-        _ => bail!("usage: cargo xtask bench authz|transit"),
+        Some("audit") => bench_audit::audit(),
+        _ => bail!("usage: cargo xtask bench authz|transit|audit"),
     }
 }
 
@@ -283,7 +289,7 @@ fn main() -> anyhow::Result<()> {
         Some("bench") => bench(&args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask <ci | openapi | venv | pytest [ARGS] | conformance vault | fuzz [--seconds N] | bench authz|transit>"
+                "usage: cargo xtask <ci | openapi | venv | pytest [ARGS] | conformance vault | fuzz [--seconds N] | bench authz|transit|audit>"
             );
             std::process::exit(2);
         }
