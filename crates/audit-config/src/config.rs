@@ -62,7 +62,9 @@ pub struct AuditSection {
     /// Kept for compatibility; keyward has no bulk requests.
     #[serde(default, deserialize_with = "lenient_bool")]
     pub resolve_bulk_requests: bool,
-    /// Log request bodies (never those of transit or secret routes, and never passwords).
+    /// Log request bodies, redacted: secret keys (passwords, hashes, tokens,
+    /// plaintexts, ...) replaced everywhere; of Vault and secret-store
+    /// routes only descriptive strings (`type`, `algorithm`, ...) kept.
     #[serde(default = "yes", deserialize_with = "lenient_bool")]
     pub log_request_body: bool,
     /// Kept for compatibility; keyward has no indices.
