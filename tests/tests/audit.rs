@@ -459,6 +459,81 @@ fn failed_denied_and_granted_requests_are_audited_and_filters_suppress_them() {
         v["audit_category"] == json!("BAD_HEADERS")
     });
 
+    // A TLS handshake that fails (plain HTTP on the HTTPS port): SSL_EXCEPTION.
+    {
+        use std::io::{Read, Write};
+        let addr = server.base_url().trim_start_matches("https://").to_string();
+        let mut plain = std::net::TcpStream::connect(&addr).unwrap();
+        plain
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        let _ = plain.write_all(b"GET /v1/sys/health HTTP/1.1\r\nHost: x\r\n\r\n");
+        let mut sink = Vec::new();
+        let _ = plain.read_to_end(&mut sink);
+    }
+    let (ssl, _) = wait_for(&server, "the failed handshake", |v| {
+        v["audit_category"] == json!("SSL_EXCEPTION")
+    });
+    assert_eq!(ssl["audit_request_remote_address"], json!("127.0.0.1"));
+    assert_eq!(ssl["audit_topic"], json!("audit-authentication"));
+    assert!(ssl["audit_request_exception_stacktrace"].is_string());
+
+    // exclude_sensitive_headers off: credentials headers are there, never
+    // with their value; log_request_body off: no body.
+    let mut cfg = everything();
+    cfg["audit"]["exclude_sensitive_headers"] = json!(false);
+    cfg["audit"]["log_request_body"] = json!(false);
+    let before = put_audit_config(&server, cfg);
+    let r = send(
+        &client,
+        &auth,
+        "PUT",
+        "/_admin/log/level",
+        Some(&json!({"agency": "WARNING"})),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let lines = marker(&server, 10);
+    let granted = lines[before..]
+        .iter()
+        .find(|v| {
+            is("GRANTED_PRIVILEGES", "admin")(*v) && v["audit_rest_request_method"] == json!("PUT")
+        })
+        .expect("the granted PUT");
+    assert_eq!(
+        granted["audit_rest_request_headers"]["authorization"],
+        json!(["__SENSITIVE__"])
+    );
+    assert!(granted.get("audit_request_body").is_none(), "{granted}");
+    assert!(!audit_text(&server).contains(&auth["Basic ".len()..]));
+
+    // ignore_requests suppresses the events of the paths it matches, and
+    // only those.
+    let mut cfg = everything();
+    cfg["audit"]["ignore_requests"] = json!(["/_admin/log/*"]);
+    let before = put_audit_config(&server, cfg);
+    assert_eq!(
+        send(&client, &limited, "GET", "/_admin/log/level", None).status,
+        403
+    );
+    assert_eq!(
+        send(&client, &limited, "GET", "/_admin/metrics/v2", None).status,
+        403
+    );
+    let lines = marker(&server, 11);
+    let limited_paths: Vec<&Value> = lines[before..]
+        .iter()
+        .filter(|v| v["audit_request_effective_user"] == json!(LIMITED))
+        .map(|v| &v["audit_rest_request_path"])
+        .collect();
+    assert!(
+        !limited_paths.contains(&&json!("/_admin/log/level")),
+        "an ignored request was audited"
+    );
+    assert!(
+        limited_paths.contains(&&json!("/_admin/metrics/v2")),
+        "a request ignore_requests does not match was not audited"
+    );
+
     // ignore_users suppresses the limited user's events.
     let mut cfg = everything();
     cfg["audit"]["ignore_users"] = json!([LIMITED]);
