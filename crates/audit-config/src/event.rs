@@ -99,8 +99,32 @@ fn address<S: Serializer>(a: &Option<IpAddr>, s: S) -> Result<S::Ok, S::Error> {
     }
 }
 
+/// Work on an event left to the audit writer thread, off the request path:
+/// describing a request's headers, parameters and (redacted) body. The
+/// writer calls it once, just before the event is serialized; an event that
+/// is dropped (queue full) never costs it.
+pub trait Deferred: Send {
+    /// Fills in the event's remaining fields.
+    fn complete(self: Box<Self>, event: &mut AuditEvent);
+}
+
+/// The deferred part of an event. Its `Debug` says only that it is there:
+/// what it holds (headers, a body) may carry credentials.
+#[derive(Default)]
+pub struct DeferredSlot(Option<Box<dyn Deferred>>);
+
+impl std::fmt::Debug for DeferredSlot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "[deferred request fields]"
+        } else {
+            "None"
+        })
+    }
+}
+
 /// One line of the audit log.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Serialize)]
 pub struct AuditEvent {
     audit_format_version: u8,
     /// The category.
@@ -166,6 +190,9 @@ pub struct AuditEvent {
     /// The names of what changed (keys, users, roles, secrets): names, never content.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub audit_trace_resources: Option<Vec<String>>,
+    /// What the writer thread completes before writing (never serialized).
+    #[serde(skip)]
+    pub deferred: DeferredSlot,
 }
 
 /// `yyyy-MM-dd'T'HH:mm:ss.SSS+00:00`, as the plugin writes `@timestamp`.
@@ -211,6 +238,19 @@ impl AuditEvent {
             audit_compliance_operation: None,
             audit_compliance_action: None,
             audit_trace_resources: None,
+            deferred: DeferredSlot::default(),
+        }
+    }
+
+    /// Leaves `work` to the writer thread (see [`Deferred`]).
+    pub fn defer(&mut self, work: Box<dyn Deferred>) {
+        self.deferred = DeferredSlot(Some(work));
+    }
+
+    /// Runs the deferred work, if any (the writer does, before writing).
+    pub fn complete(&mut self) {
+        if let Some(work) = self.deferred.0.take() {
+            work.complete(self);
         }
     }
 
@@ -231,8 +271,9 @@ impl AuditEvent {
         e
     }
 
-    /// The event as one JSON line (with the newline).
-    pub fn to_line(&self) -> Vec<u8> {
+    /// The event as one JSON line (with the newline), its deferred work done.
+    pub fn to_line(&mut self) -> Vec<u8> {
+        self.complete();
         let mut line = serde_json::to_vec(self).unwrap_or_default();
         line.push(b'\n');
         line
@@ -407,8 +448,28 @@ mod tests {
     }
 
     #[test]
+    fn deferred_work_runs_before_the_line_is_written() {
+        struct Path(&'static str);
+        impl Deferred for Path {
+            fn complete(self: Box<Self>, e: &mut AuditEvent) {
+                e.audit_request_body = Some(self.0.to_string());
+            }
+        }
+        let mut e = AuditEvent::new(
+            AuditCategory::GrantedPrivileges,
+            AuditTopic::Authorization,
+            Timestamp::from_unix_secs(0),
+        );
+        e.defer(Box::new(Path("{}")));
+        assert_eq!(format!("{:?}", e.deferred), "[deferred request fields]");
+        let v: Value = serde_json::from_slice(&e.to_line()).unwrap();
+        assert_eq!(v["audit_request_body"], "{}");
+        assert!(v.get("deferred").is_none());
+    }
+
+    #[test]
     fn compliance_events_name_what_changed() {
-        let e = AuditEvent::config_write(
+        let mut e = AuditEvent::config_write(
             AuditTopic::Collection,
             ComplianceAction::Rotate,
             "transit/keys",

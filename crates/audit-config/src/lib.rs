@@ -23,8 +23,8 @@ mod trail;
 pub use category::{AuditCategory, REST_CATEGORIES, TRANSPORT_CATEGORIES, UnknownCategory};
 pub use config::{AuditConfig, AuditDocument, AuditSection, ComplianceSection, ConfigError};
 pub use event::{
-    AuditEvent, ComplianceAction, ComplianceOperation, Origin, REDACTED, format_timestamp,
-    redact_body, redact_body_strict,
+    AuditEvent, ComplianceAction, ComplianceOperation, Deferred, DeferredSlot, Origin, REDACTED,
+    format_timestamp, redact_body, redact_body_strict,
 };
 pub use filter::{AuditFilter, SENSITIVE_HEADERS};
 pub use levels::{

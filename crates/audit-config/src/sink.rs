@@ -204,9 +204,10 @@ struct Writer {
 }
 
 impl Writer {
-    fn write(&mut self, event: &AuditEvent) {
+    fn write(&mut self, mut event: Box<AuditEvent>) {
         self.stats.queued.fetch_sub(1, Ordering::Relaxed);
-        let ok = serde_json::to_writer(&mut self.out, event).is_ok()
+        event.complete();
+        let ok = serde_json::to_writer(&mut self.out, &event).is_ok()
             && self.out.write_all(b"\n").is_ok();
         let counter = if ok {
             &self.stats.written
@@ -268,11 +269,11 @@ fn write_loop(
     while !stop {
         match rx.recv_timeout(interval) {
             Ok(Msg::Event(event)) => {
-                w.write(&event);
+                w.write(event);
                 // Take everything already waiting before the next fsync.
                 loop {
                     match rx.try_recv() {
-                        Ok(Msg::Event(event)) => w.write(&event),
+                        Ok(Msg::Event(event)) => w.write(event),
                         Ok(Msg::Stop) => {
                             stop = true;
                             break;

@@ -15,9 +15,10 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use audit_config::{
-    AuditCategory, AuditConfig, AuditDocument, AuditEvent, AuditSink, AuditTopic, AuditTrail,
-    ComplianceAction, LogLevels, NodeIdentity, Origin,
+    AuditCategory, AuditConfig, AuditDocument, AuditEvent, AuditFilter, AuditSink, AuditTopic,
+    AuditTrail, ComplianceAction, Deferred, LogLevels, NodeIdentity, Origin,
 };
+use bytes::Bytes;
 use http::{HeaderMap, Method};
 use keyring_core::{Barrier, Clock};
 
@@ -128,17 +129,27 @@ impl Audit {
         }
         let filter = self.trail.filter();
         let mut e = AuditEvent::new(category, category.rest_topic(), self.trail.now());
-        req.describe(&mut e, &filter);
+        e.audit_request_id = Some(req.request_id.to_string());
+        e.audit_request_remote_address = req.remote;
+        e.audit_rest_request_method = Some(req.method.as_str().to_string());
+        e.audit_rest_request_path = Some(req.path.to_string());
         e.audit_request_effective_user = who.user.map(str::to_string);
         e.audit_request_effective_user_is_admin = Some(who.is_admin);
         e.audit_request_privilege = who.privilege;
-        if filter.log_request_body() {
-            e.audit_request_body = who.body.and_then(if req.secret_bodies {
-                audit_config::redact_body_strict
-            } else {
-                audit_config::redact_body
-            });
-        }
+        // Headers, parameters and the body are described (and redacted) by
+        // the writer thread: here they are only captured (reference counts).
+        let body = if filter.log_request_body() {
+            who.body.filter(|b| !b.is_empty()).cloned()
+        } else {
+            None
+        };
+        e.defer(Box::new(RequestFields {
+            filter,
+            headers: req.headers.clone(),
+            query: req.query.map(str::to_string),
+            body,
+            secret_bodies: req.secret_bodies,
+        }));
         self.trail.record(e);
     }
 
@@ -186,7 +197,7 @@ pub(crate) struct Who<'a> {
     /// The permission checked.
     pub(crate) privilege: Option<&'static str>,
     /// The request body, when it has been read.
-    pub(crate) body: Option<&'a [u8]>,
+    pub(crate) body: Option<&'a Bytes>,
 }
 
 /// What the pipeline knows about a request, borrowed.
@@ -203,14 +214,25 @@ pub(crate) struct RequestView<'a> {
     pub(crate) secret_bodies: bool,
 }
 
-impl RequestView<'_> {
-    fn describe(&self, e: &mut AuditEvent, filter: &audit_config::AuditFilter) {
-        e.audit_request_id = Some(self.request_id.to_string());
-        e.audit_request_remote_address = self.remote;
-        e.audit_rest_request_method = Some(self.method.as_str().to_string());
-        e.audit_rest_request_path = Some(self.path.to_string());
+/// Bodies larger than this are not parsed for the audit log; the event
+/// says how large the body was instead.
+const MAX_LOGGED_BODY: usize = 64 * 1024;
+
+/// What the writer thread turns into an event's headers, parameters and
+/// body, captured under the configuration of the moment of the request.
+struct RequestFields {
+    filter: Arc<AuditFilter>,
+    headers: HeaderMap,
+    query: Option<String>,
+    body: Option<Bytes>,
+    secret_bodies: bool,
+}
+
+impl Deferred for RequestFields {
+    fn complete(self: Box<Self>, e: &mut AuditEvent) {
+        let filter = &self.filter;
         let mut headers: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        for (name, value) in self.headers {
+        for (name, value) in &self.headers {
             let value = String::from_utf8_lossy(value.as_bytes());
             if let Some(v) = filter.header(name.as_str(), &value) {
                 headers
@@ -222,7 +244,7 @@ impl RequestView<'_> {
         if !headers.is_empty() {
             e.audit_rest_request_headers = Some(headers);
         }
-        if let Some(q) = self.query {
+        if let Some(q) = &self.query {
             let params: BTreeMap<String, String> = crate::vault::request::parse_urlencoded(q)
                 .into_iter()
                 .filter(|(k, _)| filter.logs_param(k))
@@ -238,6 +260,15 @@ impl RequestView<'_> {
             if !params.is_empty() {
                 e.audit_rest_request_params = Some(params);
             }
+        }
+        if let Some(body) = &self.body {
+            e.audit_request_body = if body.len() > MAX_LOGGED_BODY {
+                Some(format!("<{} bytes, not logged>", body.len()))
+            } else if self.secret_bodies {
+                audit_config::redact_body_strict(body)
+            } else {
+                audit_config::redact_body(body)
+            };
         }
     }
 }
