@@ -6,18 +6,21 @@
 //! the queue is full the event is dropped and counted — the request is never
 //! slowed down — and the writer records the count in the log itself as soon
 //! as it can (an `AUDIT_QUEUE_OVERFLOW` line), so a loss is never silent; the
-//! counters are also exported as metrics. The writer flushes and fsyncs
-//! every `sync_interval` when something was written, and once more at
-//! shutdown.
+//! counters are also exported as metrics. The writer looks at the queue
+//! every few milliseconds while events arrive (so a push never has to wake
+//! it), hands written lines to the file at once, fsyncs every
+//! `sync_interval` when something was written, and once more at shutdown.
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError, sync_channel};
+use std::sync::mpsc::{
+    Receiver, RecvTimeoutError, SyncSender, TryRecvError, TrySendError, sync_channel,
+};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use keyring_core::Clock;
 
@@ -200,7 +203,10 @@ struct Writer {
     stats: Arc<SinkStats>,
     clock: Arc<dyn Clock>,
     reported_drops: u64,
+    /// Written since the last fsync.
     dirty: bool,
+    /// Written since the last flush.
+    unflushed: bool,
 }
 
 impl Writer {
@@ -216,6 +222,7 @@ impl Writer {
         };
         counter.fetch_add(1, Ordering::Relaxed);
         self.dirty = true;
+        self.unflushed = true;
     }
 
     /// Records drops not yet reported, in the log itself.
@@ -239,17 +246,36 @@ impl Writer {
             );
             self.reported_drops = dropped;
             self.dirty = true;
+            self.unflushed = true;
         }
     }
 
-    fn sync(&mut self) {
-        if self.dirty {
+    /// Hands what is buffered to the file (one write).
+    fn flush(&mut self) {
+        if self.unflushed {
             let _ = self.out.flush();
+            self.unflushed = false;
+        }
+    }
+
+    /// Flushes and fsyncs what was written since the last sync.
+    fn sync(&mut self) {
+        self.flush();
+        if self.dirty {
             let _ = self.out.get_ref().sync_data();
             self.dirty = false;
         }
     }
 }
+
+/// How long the writer sleeps between looks at the queue while events
+/// arrive. Polling keeps the request path free of wake-ups: a push into a
+/// queue nobody is blocked on is a few atomic operations, no system call.
+const POLL: Duration = Duration::from_millis(5);
+
+/// After this many empty looks (half a second) the writer blocks on the
+/// queue instead; the next event wakes it and it polls again.
+const IDLE_POLLS: u32 = 100;
 
 fn write_loop(
     rx: Receiver<Msg>,
@@ -264,29 +290,53 @@ fn write_loop(
         clock,
         reported_drops: 0,
         dirty: false,
+        unflushed: false,
     };
+    let mut last_sync = Instant::now();
+    let mut idle = 0u32;
     let mut stop = false;
     while !stop {
+        let mut got = 0usize;
+        loop {
+            match rx.try_recv() {
+                Ok(Msg::Event(event)) => {
+                    w.write(event);
+                    got += 1;
+                }
+                Ok(Msg::Stop) | Err(TryRecvError::Disconnected) => {
+                    stop = true;
+                    break;
+                }
+                Err(TryRecvError::Empty) => break,
+            }
+        }
+        w.report_drops();
+        // Written lines reach the file at once (readers see them); they
+        // are fsynced every `interval`.
+        w.flush();
+        if stop {
+            break;
+        }
+        if last_sync.elapsed() >= interval {
+            w.sync();
+            last_sync = Instant::now();
+        }
+        idle = if got == 0 { idle.saturating_add(1) } else { 0 };
+        if idle < IDLE_POLLS {
+            std::thread::sleep(POLL.min(interval));
+            continue;
+        }
+        // Idle: everything is fsynced, then wait for the next event.
+        w.sync();
+        last_sync = Instant::now();
         match rx.recv_timeout(interval) {
             Ok(Msg::Event(event)) => {
                 w.write(event);
-                // Take everything already waiting before the next fsync.
-                loop {
-                    match rx.try_recv() {
-                        Ok(Msg::Event(event)) => w.write(event),
-                        Ok(Msg::Stop) => {
-                            stop = true;
-                            break;
-                        }
-                        Err(_) => break,
-                    }
-                }
+                idle = 0;
             }
             Ok(Msg::Stop) | Err(RecvTimeoutError::Disconnected) => stop = true,
             Err(RecvTimeoutError::Timeout) => {}
         }
-        w.report_drops();
-        w.sync();
     }
     // Nothing more is accepted; count what raced the stop and report it.
     drop(rx);
