@@ -496,7 +496,7 @@ fn failed_denied_and_granted_requests_are_audited_and_filters_suppress_them() {
     let granted = lines[before..]
         .iter()
         .find(|v| {
-            is("GRANTED_PRIVILEGES", "admin")(*v) && v["audit_rest_request_method"] == json!("PUT")
+            is("GRANTED_PRIVILEGES", "admin")(v) && v["audit_rest_request_method"] == json!("PUT")
         })
         .expect("the granted PUT");
     assert_eq!(
