@@ -8,13 +8,14 @@
 //! as it can (an `AUDIT_QUEUE_OVERFLOW` line), so a loss is never silent; the
 //! counters are also exported as metrics. The writer looks at the queue
 //! every few milliseconds while events arrive (so a push never has to wake
-//! it), hands written lines to the file at once, fsyncs every
-//! `sync_interval` when something was written, and once more at shutdown.
+//! it) and hands written lines to the file at once; a thread of its own
+//! fsyncs every `sync_interval` when something was written (so a slow disk
+//! does not stop the draining), and the writer once more at shutdown.
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{
     Receiver, RecvTimeoutError, SyncSender, TryRecvError, TrySendError, sync_channel,
 };
@@ -250,17 +251,20 @@ impl Writer {
         }
     }
 
-    /// Hands what is buffered to the file (one write).
-    fn flush(&mut self) {
+    /// Hands what is buffered to the file (one write); true when there was
+    /// something.
+    fn flush(&mut self) -> bool {
         if self.unflushed {
             let _ = self.out.flush();
             self.unflushed = false;
+            return true;
         }
+        false
     }
 
     /// Flushes and fsyncs what was written since the last sync.
     fn sync(&mut self) {
-        self.flush();
+        let _ = self.flush();
         if self.dirty {
             let _ = self.out.get_ref().sync_data();
             self.dirty = false;
@@ -277,6 +281,30 @@ const POLL: Duration = Duration::from_millis(5);
 /// queue instead; the next event wakes it and it polls again.
 const IDLE_POLLS: u32 = 100;
 
+/// Starts the thread that fsyncs the log every `interval` when lines were
+/// handed to the file since its last look, on a handle of its own: a slow
+/// fsync (a busy disk) never stops the writer from draining the queue.
+/// `None` when the thread cannot start (the writer then fsyncs itself).
+fn start_syncer(
+    file: &File,
+    interval: Duration,
+    pending: Arc<AtomicBool>,
+) -> Option<(std::sync::mpsc::Sender<()>, JoinHandle<()>)> {
+    let handle = file.try_clone().ok()?;
+    let (stop, stopped) = std::sync::mpsc::channel::<()>();
+    let thread = std::thread::Builder::new()
+        .name("keyward-audit-sync".into())
+        .spawn(move || {
+            while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(interval) {
+                if pending.swap(false, Ordering::AcqRel) {
+                    let _ = handle.sync_data();
+                }
+            }
+        })
+        .ok()?;
+    Some((stop, thread))
+}
+
 fn write_loop(
     rx: Receiver<Msg>,
     file: File,
@@ -284,6 +312,8 @@ fn write_loop(
     stats: Arc<SinkStats>,
     clock: Arc<dyn Clock>,
 ) {
+    let pending = Arc::new(AtomicBool::new(false));
+    let syncer = start_syncer(&file, interval, pending.clone());
     let mut w = Writer {
         out: BufWriter::with_capacity(64 * 1024, file),
         stats,
@@ -312,12 +342,14 @@ fn write_loop(
         }
         w.report_drops();
         // Written lines reach the file at once (readers see them); they
-        // are fsynced every `interval`.
-        w.flush();
+        // are fsynced every `interval`, by the syncer thread.
+        if w.flush() {
+            pending.store(true, Ordering::Release);
+        }
         if stop {
             break;
         }
-        if last_sync.elapsed() >= interval {
+        if syncer.is_none() && last_sync.elapsed() >= interval {
             w.sync();
             last_sync = Instant::now();
         }
@@ -326,9 +358,11 @@ fn write_loop(
             std::thread::sleep(POLL.min(interval));
             continue;
         }
-        // Idle: everything is fsynced, then wait for the next event.
-        w.sync();
-        last_sync = Instant::now();
+        // Idle: wait for the next event (the syncer fsyncs what is pending).
+        if syncer.is_none() {
+            w.sync();
+            last_sync = Instant::now();
+        }
         match rx.recv_timeout(interval) {
             Ok(Msg::Event(event)) => {
                 w.write(event);
@@ -338,8 +372,13 @@ fn write_loop(
             Err(RecvTimeoutError::Timeout) => {}
         }
     }
-    // Nothing more is accepted; count what raced the stop and report it.
+    // Nothing more is accepted; count what raced the stop and report it,
+    // then the last fsync, here, once the syncer has stopped.
     drop(rx);
+    if let Some((stop, thread)) = syncer {
+        drop(stop);
+        let _ = thread.join();
+    }
     w.report_drops();
     w.sync();
 }
@@ -383,6 +422,30 @@ mod tests {
         assert_eq!(sink.stats().counts().written, 100);
         sink.push(event(0));
         assert_eq!(sink.stats().counts().dropped, 1, "after shutdown: counted");
+    }
+
+    #[test]
+    fn lines_reach_the_file_while_the_sink_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.log");
+        let config = SinkConfig {
+            sync_interval: Duration::from_millis(20),
+            ..SinkConfig::new(&path)
+        };
+        let sink = AuditSink::open(config, Arc::new(Fixed)).unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        // Busy, then idle (the writer blocks), then busy again: each line
+        // is in the file without a shutdown.
+        for round in 0..3 {
+            sink.push(event(round));
+            while std::fs::read_to_string(&path).unwrap().lines().count() <= round {
+                assert!(std::time::Instant::now() < deadline, "round {round}");
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            std::thread::sleep(Duration::from_millis(if round == 0 { 700 } else { 1 }));
+        }
+        assert_eq!(sink.stats().counts().written, 3);
+        sink.shutdown();
     }
 
     #[test]
