@@ -197,18 +197,43 @@ pub struct AuditEvent {
 
 /// `yyyy-MM-dd'T'HH:mm:ss.SSS+00:00`, as the plugin writes `@timestamp`.
 pub fn format_timestamp(t: Timestamp) -> String {
-    let dt = time::OffsetDateTime::from_unix_timestamp(t.unix_secs())
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}+00:00",
-        dt.year(),
-        u8::from(dt.month()),
-        dt.day(),
-        dt.hour(),
-        dt.minute(),
-        dt.second(),
-        t.subsec_nanos() / 1_000_000
-    )
+    let mut out = String::with_capacity(29);
+    write_timestamp(t, &mut out);
+    out
+}
+
+/// Appends the timestamp to `out`. The date and time down to the second
+/// are formatted once per second per thread (the writer thread formats
+/// every event's), only the milliseconds each time.
+fn write_timestamp(t: Timestamp, out: &mut String) {
+    use std::cell::RefCell;
+    thread_local! {
+        static SECOND: RefCell<(i64, String)> = const { RefCell::new((i64::MIN, String::new())) };
+    }
+    SECOND.with(|cell| {
+        let mut cached = cell.borrow_mut();
+        if cached.0 != t.unix_secs() {
+            let dt = time::OffsetDateTime::from_unix_timestamp(t.unix_secs())
+                .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+            cached.1 = format!(
+                "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+                dt.year(),
+                u8::from(dt.month()),
+                dt.day(),
+                dt.hour(),
+                dt.minute(),
+                dt.second(),
+            );
+            cached.0 = t.unix_secs();
+        }
+        out.push_str(&cached.1);
+    });
+    let ms = t.subsec_nanos() / 1_000_000;
+    out.push('.');
+    for d in [ms / 100, ms / 10 % 10, ms % 10] {
+        out.push(char::from(b'0' + d as u8));
+    }
+    out.push_str("+00:00");
 }
 
 impl AuditEvent {
@@ -425,6 +450,19 @@ mod tests {
             "\"__SENSITIVE__\""
         );
         assert_eq!(redact_body_strict(b"a=b"), None);
+    }
+
+    #[test]
+    fn timestamps_as_the_plugin_writes_them() {
+        for (secs, nanos, text) in [
+            (0, 0, "1970-01-01T00:00:00.000+00:00"),
+            (1_800_000_000, 7_000_000, "2027-01-15T08:00:00.007+00:00"),
+            (1_800_000_000, 999_999_999, "2027-01-15T08:00:00.999+00:00"),
+            (1_800_000_001, 120_000_000, "2027-01-15T08:00:01.120+00:00"),
+            (951_782_400, 45_000_000, "2000-02-29T00:00:00.045+00:00"),
+        ] {
+            assert_eq!(format_timestamp(Timestamp::new(secs, nanos)), text);
+        }
     }
 
     #[test]
