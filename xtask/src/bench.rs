@@ -40,10 +40,10 @@ const BATCH_ITEMS: usize = 1000;
 
 /// What wrk measured.
 #[derive(Debug, Clone, Copy)]
-struct Wrk {
-    rps: f64,
-    p50_ms: f64,
-    p99_ms: f64,
+pub(crate) struct Wrk {
+    pub(crate) rps: f64,
+    pub(crate) p50_ms: f64,
+    pub(crate) p99_ms: f64,
     errors: u64,
 }
 
@@ -84,7 +84,7 @@ fn parse_wrk(out: &str) -> anyhow::Result<Wrk> {
     Ok(w)
 }
 
-struct Bench {
+pub(crate) struct Bench {
     dir: PathBuf,
     url: String,
     ca: PathBuf,
@@ -106,7 +106,11 @@ fn free_port() -> anyhow::Result<u16> {
 
 impl Bench {
     fn start(bin: &Path) -> anyhow::Result<Bench> {
-        let dir = root().join("target").join("bench-transit");
+        Bench::start_in(bin, "bench-transit")
+    }
+
+    pub(crate) fn start_in(bin: &Path, name: &str) -> anyhow::Result<Bench> {
+        let dir = root().join("target").join(name);
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir)?;
         let port = free_port()?;
@@ -137,7 +141,12 @@ impl Bench {
         bail!("keyward did not become healthy")
     }
 
-    fn curl(&self, method: &str, path: &str, body: Option<&Path>) -> anyhow::Result<String> {
+    pub(crate) fn curl(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&Path>,
+    ) -> anyhow::Result<String> {
         let mut c = Command::new("curl");
         c.args(["-sS", "--fail-with-body", "-X", method, "--cacert"])
             .arg(&self.ca)
@@ -156,14 +165,19 @@ impl Bench {
         Ok(String::from_utf8(out.stdout)?)
     }
 
-    fn write(&self, name: &str, text: &str) -> anyhow::Result<PathBuf> {
+    pub(crate) fn write(&self, name: &str, text: &str) -> anyhow::Result<PathBuf> {
         let path = self.dir.join(name);
         std::fs::write(&path, text)?;
         Ok(path)
     }
 
     /// A wrk script that sends `body` (a file) with the token.
-    fn script(&self, name: &str, method: &str, body: Option<&Path>) -> anyhow::Result<PathBuf> {
+    pub(crate) fn script(
+        &self,
+        name: &str,
+        method: &str,
+        body: Option<&Path>,
+    ) -> anyhow::Result<PathBuf> {
         let mut lua = format!(
             "wrk.method = \"{method}\"\nwrk.headers[\"X-Vault-Token\"] = \"{TOKEN}\"\nwrk.headers[\"Content-Type\"] = \"application/json\"\n"
         );
@@ -195,7 +209,7 @@ impl Bench {
         (ticks(11) + ticks(12)) * 10.0
     }
 
-    fn wrk(&self, path: &str, script: &Path, connections: &str) -> anyhow::Result<Wrk> {
+    pub(crate) fn wrk(&self, path: &str, script: &Path, connections: &str) -> anyhow::Result<Wrk> {
         let out = Command::new("wrk")
             .args([
                 "-t",
@@ -221,13 +235,13 @@ impl Bench {
 }
 
 /// The run with the median rate.
-fn median(runs: &[Wrk]) -> Wrk {
+pub(crate) fn median(runs: &[Wrk]) -> Wrk {
     let mut sorted = runs.to_vec();
     sorted.sort_by(|a, b| a.rps.total_cmp(&b.rps));
     sorted[sorted.len() / 2]
 }
 
-fn random_base64(len: usize) -> anyhow::Result<String> {
+pub(crate) fn random_base64(len: usize) -> anyhow::Result<String> {
     let out = Command::new("sh")
         .arg("-c")
         .arg(format!("head -c {len} /dev/urandom | base64 -w0"))
@@ -309,7 +323,7 @@ fn load_average() -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
-fn machine() -> String {
+pub(crate) fn machine() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|c| {

@@ -38,6 +38,44 @@ pub(crate) struct FileConfig {
     pub(crate) unauthenticated_metrics_access: Option<bool>,
     /// The `plugins.security.*` settings, without the prefix.
     pub(crate) security: Option<toml::Table>,
+    /// The `[audit]` table.
+    pub(crate) audit: Option<AuditTable>,
+}
+
+/// The `[audit]` table of the configuration file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AuditTable {
+    /// `_readonly` of the audit API: JSON pointers into the audit
+    /// configuration (`/audit/exclude_sensitive_headers`, ...) that only a
+    /// superuser may change. Default: none, as the plugin ships it.
+    #[serde(default)]
+    pub(crate) readonly: Vec<String>,
+    /// How many audit events may wait for the writer; a full queue drops
+    /// events (counted, and reported in the log). Default 10,000.
+    #[serde(default = "default_queue")]
+    pub(crate) queue_capacity: usize,
+    /// How often written events are fsynced, in milliseconds. Default 200.
+    #[serde(default = "default_sync_ms")]
+    pub(crate) sync_interval_ms: u64,
+}
+
+fn default_queue() -> usize {
+    10_000
+}
+
+fn default_sync_ms() -> u64 {
+    200
+}
+
+impl Default for AuditTable {
+    fn default() -> Self {
+        AuditTable {
+            readonly: Vec::new(),
+            queue_capacity: default_queue(),
+            sync_interval_ms: default_sync_ms(),
+        }
+    }
 }
 
 /// Log output format.
@@ -67,8 +105,9 @@ pub(crate) struct Settings {
     pub(crate) cluster_tls_key: Option<PathBuf>,
     pub(crate) cluster_tls_ca: Option<PathBuf>,
     pub(crate) encryption_keyfolder: Option<PathBuf>,
-    #[allow(dead_code)] // the audit issue opens it
+    /// The audit log; dev mode defaults to `DATA_DIR/audit.log`.
     pub(crate) audit_log: Option<PathBuf>,
+    pub(crate) audit: AuditTable,
     pub(crate) security_config: Option<PathBuf>,
     pub(crate) log_format: LogFormat,
     pub(crate) unauthenticated_metrics_access: bool,
@@ -249,6 +288,7 @@ impl Settings {
             cluster_tls_ca: args.cluster_tls_ca.or(file.cluster_tls_ca),
             encryption_keyfolder: args.encryption_keyfolder.or(file.encryption_keyfolder),
             audit_log: args.audit_log.or(file.audit_log),
+            audit: file.audit.unwrap_or_default(),
             security_config: args.security_config.or(file.security_config),
             log_format,
             unauthenticated_metrics_access: args.unauthenticated_metrics_access
@@ -328,6 +368,14 @@ impl Settings {
         if self.dev_admin_password.as_deref() == Some("") {
             bail!("--dev-admin-password must not be empty");
         }
+        if self.audit.queue_capacity == 0 {
+            bail!("[audit] queue_capacity must be at least 1");
+        }
+        if self.audit.sync_interval_ms == 0 {
+            bail!("[audit] sync_interval_ms must be at least 1");
+        }
+        audit_config::AuditConfig::check_readonly_paths(&self.audit.readonly)
+            .context("[audit] readonly is not valid")?;
         Ok(())
     }
 }
@@ -387,6 +435,35 @@ mod tests {
         let bad: toml::Table =
             toml::from_str("restapi.password_score_based_validation_strength = \"weak\"").unwrap();
         assert!(security_settings(Some(bad), false).is_err());
+    }
+
+    #[test]
+    fn the_audit_table() {
+        let dir = std::env::temp_dir().join(format!("kw-audit-cfg-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("keyward.toml");
+        std::fs::write(
+            &file,
+            "dev = true\naudit_log = \"logs/audit.log\"\n[audit]\nreadonly = [\"/audit/exclude_sensitive_headers\"]\nqueue_capacity = 50\n",
+        )
+        .unwrap();
+        let s = Settings::resolve(ServerArgs {
+            config: Some(file.clone()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(s.audit.readonly, vec!["/audit/exclude_sensitive_headers"]);
+        assert_eq!(s.audit.queue_capacity, 50);
+        assert_eq!(s.audit.sync_interval_ms, 200);
+        assert_eq!(s.audit_log, Some(dir.join("logs/audit.log")));
+        std::fs::write(&file, "dev = true\n[audit]\nreadonly = [\"/audit/nope\"]\n").unwrap();
+        let err = Settings::resolve(ServerArgs {
+            config: Some(file),
+            ..Default::default()
+        })
+        .unwrap_err();
+        assert!(format!("{err:#}").contains("/audit/nope"), "{err:#}");
+        std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]

@@ -58,6 +58,7 @@ pub(crate) async fn serve(
                         Ok(Ok(s)) => s,
                         Ok(Err(e)) => {
                             tracing::debug!(target: "keyward::listener", %remote, error = %e, "TLS handshake failed");
+                            api.tls_handshake_failed(Some(remote), &e.to_string());
                             return;
                         }
                         Err(_) => {

@@ -5,12 +5,14 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, bail};
-use http_api::{Api, ApiConfig, Services};
+use audit_config::{AuditSink, SinkConfig};
+use http_api::{Api, ApiConfig, AuditSettings, Services};
 use keyring_core::{Barrier, Clock, Keystore, RedbStore, Timestamp};
 use rbac_model::{ConfigType, SecurityConfig};
 use secrecy::SecretString;
 use tls_inventory::{ClientAuth, ReloadableTls, TlsFiles};
 use tokio::signal::unix::{SignalKind, signal};
+use tracing_subscriber::EnvFilter;
 
 use crate::cli::ServerArgs;
 use crate::config::{LogFormat, Settings};
@@ -34,16 +36,89 @@ impl Clock for SystemClock {
     }
 }
 
-fn init_logging(format: LogFormat) {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("KEYWARD_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    let _ = match format {
-        LogFormat::Text => builder.try_init(),
-        LogFormat::Json => builder.json().try_init(),
+/// Replaces the log filter of the running subscriber.
+type FilterReload = Arc<dyn Fn(EnvFilter) + Send + Sync>;
+
+/// Starts logging to stderr and returns what changes its filter at run
+/// time. `KEYWARD_LOG` (an `EnvFilter` string) is the filter at start;
+/// without it, the ArangoDB topics' startup levels are (see
+/// `audit_config::TRACING_TARGETS`).
+fn init_logging(format: LogFormat) -> (FilterReload, bool) {
+    let from_env = tracing_subscriber::EnvFilter::try_from_env("KEYWARD_LOG").ok();
+    let overridden = from_env.is_some();
+    let filter = from_env
+        .unwrap_or_else(|| EnvFilter::new(audit_config::LogLevels::default().tracing_directives()));
+    let reload: FilterReload = match format {
+        LogFormat::Text => {
+            let builder = tracing_subscriber::fmt()
+                .with_writer(std::io::stderr)
+                .with_env_filter(filter)
+                .with_filter_reloading();
+            let handle = builder.reload_handle();
+            let _ = builder.try_init();
+            Arc::new(move |f| {
+                let _ = handle.reload(f);
+            })
+        }
+        LogFormat::Json => {
+            let builder = tracing_subscriber::fmt()
+                .json()
+                .with_writer(std::io::stderr)
+                .with_env_filter(filter)
+                .with_filter_reloading();
+            let handle = builder.reload_handle();
+            let _ = builder.try_init();
+            Arc::new(move |f| {
+                let _ = handle.reload(f);
+            })
+        }
     };
+    (reload, overridden)
+}
+
+/// What the API calls when the log levels change (`/_admin/log/level`):
+/// keyward's own log targets follow their topics. With `KEYWARD_LOG` set,
+/// its filter holds until the first change through the API.
+fn log_levels_hook(reload: FilterReload, env_override: bool) -> http_api::LogLevelsHook {
+    let started = std::sync::atomic::AtomicBool::new(false);
+    Arc::new(move |levels: &audit_config::LogLevels| {
+        let first = !started.swap(true, std::sync::atomic::Ordering::Relaxed);
+        if first && env_override {
+            return;
+        }
+        reload(EnvFilter::new(levels.tracing_directives()));
+    })
+}
+
+/// Opens the audit log (dev mode: `DATA_DIR/audit.log`); none outside dev
+/// mode without `--audit-log`.
+fn open_audit_sink(
+    settings: &Settings,
+    data_dir: &Path,
+    clock: Arc<SystemClock>,
+) -> anyhow::Result<Option<Arc<AuditSink>>> {
+    let path = match &settings.audit_log {
+        Some(p) => absolute(p)?,
+        None if settings.dev => data_dir.join("audit.log"),
+        None => {
+            tracing::warn!(
+                "audit logging is off: no --audit-log (or audit_log in the config file) was given"
+            );
+            return Ok(None);
+        }
+    };
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create {}", parent.display()))?;
+    }
+    let config = SinkConfig {
+        capacity: settings.audit.queue_capacity,
+        sync_interval: Duration::from_millis(settings.audit.sync_interval_ms),
+        ..SinkConfig::new(&path)
+    };
+    let sink = AuditSink::open(config, clock)
+        .with_context(|| format!("cannot open the audit log {}", path.display()))?;
+    Ok(Some(Arc::new(sink)))
 }
 
 fn absolute(p: &Path) -> anyhow::Result<PathBuf> {
@@ -123,7 +198,7 @@ pub(crate) fn security_bootstrap(settings: &Settings) -> anyhow::Result<Option<S
 
 pub(crate) async fn run(args: ServerArgs) -> anyhow::Result<()> {
     let settings = Settings::resolve(args)?;
-    init_logging(settings.log_format);
+    let (reload_logs, env_filter) = init_logging(settings.log_format);
     let data_dir = absolute(&settings.data_dir)?;
     let keyfolder = match &settings.encryption_keyfolder {
         Some(f) => Some(absolute(f)?),
@@ -143,17 +218,23 @@ pub(crate) async fn run(args: ServerArgs) -> anyhow::Result<()> {
     let (tls, transport_tls) = tls_layers(&settings, &data_dir, clock.now().unix_secs())?;
 
     let bootstrap = security_bootstrap(&settings)?;
+    let audit_sink = open_audit_sink(&settings, &data_dir, clock.clone())?;
     let api = Api::open(
         Services {
             barrier: barrier.clone(),
             clock: clock.clone(),
             tls: tls.clone(),
             transport_tls: transport_tls.clone(),
+            audit_sink: audit_sink.clone(),
+            log_levels: Some(log_levels_hook(reload_logs, env_filter)),
         },
         ApiConfig {
             security: settings.security.clone(),
             security_bootstrap: bootstrap,
             unauthenticated_metrics: settings.unauthenticated_metrics_access,
+            audit: AuditSettings {
+                readonly: settings.audit.readonly.clone(),
+            },
             ..ApiConfig::default()
         },
     )
@@ -238,7 +319,7 @@ pub(crate) async fn run(args: ServerArgs) -> anyhow::Result<()> {
         tokio::select! {
             _ = term.recv() => break,
             _ = int.recv() => break,
-            _ = hup.recv() => reload_on_hangup(&tls, &transport_tls, clock.now().unix_secs()).await,
+            _ = hup.recv() => reload_on_hangup(&api, &tls, &transport_tls, clock.now().unix_secs()).await,
         }
     }
     tracing::info!("shutting down");
@@ -251,6 +332,10 @@ pub(crate) async fn run(args: ServerArgs) -> anyhow::Result<()> {
     // The last references to the store go here: redb closes the file cleanly.
     drop(api);
     drop(barrier);
+    // Everything queued is written and fsynced before the process ends.
+    if let Some(sink) = audit_sink {
+        sink.shutdown();
+    }
     tracing::info!("stopped");
     Ok(())
 }
@@ -360,6 +445,7 @@ fn tls_layers(
 /// SIGHUP: every TLS layer re-reads its files, as `POST /_admin/server/tls`
 /// does; a layer whose files do not load keeps serving the old ones.
 async fn reload_on_hangup(
+    api: &Api,
     http: &Option<Arc<ReloadableTls>>,
     transport: &Option<Arc<ReloadableTls>>,
     now: i64,
@@ -372,7 +458,8 @@ async fn reload_on_hangup(
         let Some(tls) = tls.clone() else { continue };
         match tokio::task::spawn_blocking(move || tls.reload(now)).await {
             Ok(Ok(_)) => {
-                tracing::info!(target: "keyward::tls", layer, "SIGHUP: TLS certificates reloaded")
+                tracing::info!(target: "keyward::tls", layer, "SIGHUP: TLS certificates reloaded");
+                api.tls_reloaded();
             }
             Ok(Err(e)) => {
                 tracing::error!(target: "keyward::tls", layer, error = %e, "SIGHUP: TLS reload failed; the previous certificates keep serving")
@@ -422,6 +509,14 @@ fn print_banner(
             barrier.user_key_hashes().len()
         ),
         None => println!("  key folder:       none (encryption at rest is not protected)"),
+    }
+    match &settings.audit_log {
+        Some(p) => println!("  audit log:        {}", p.display()),
+        None if settings.dev => println!(
+            "  audit log:        {}",
+            data_dir.join("audit.log").display()
+        ),
+        None => println!("  audit log:        none (give --audit-log)"),
     }
     if let Some(tls) = tls {
         let files = tls.files();

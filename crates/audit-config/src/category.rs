@@ -95,6 +95,24 @@ pub const TRANSPORT_CATEGORIES: &[AuditCategory] = &[
 ];
 
 impl AuditCategory {
+    /// The ArangoDB audit topic a request event of this category is filed
+    /// under: authentication events under `audit-authentication`, privilege
+    /// decisions under `audit-authorization`. (Compliance events name their
+    /// topic by what changed.)
+    pub fn rest_topic(self) -> crate::AuditTopic {
+        use crate::AuditTopic;
+        match self {
+            AuditCategory::MissingPrivileges | AuditCategory::GrantedPrivileges => {
+                AuditTopic::Authorization
+            }
+            AuditCategory::FailedLogin
+            | AuditCategory::Authenticated
+            | AuditCategory::BadHeaders
+            | AuditCategory::SslException => AuditTopic::Authentication,
+            _ => AuditTopic::Service,
+        }
+    }
+
     /// The plugin's name.
     pub fn as_str(self) -> &'static str {
         NAMES

@@ -62,7 +62,9 @@ pub struct AuditSection {
     /// Kept for compatibility; keyward has no bulk requests.
     #[serde(default, deserialize_with = "lenient_bool")]
     pub resolve_bulk_requests: bool,
-    /// Log request bodies (never those of transit or secret routes, and never passwords).
+    /// Log request bodies, redacted: secret keys (passwords, hashes, tokens,
+    /// plaintexts, ...) replaced everywhere; of Vault and secret-store
+    /// routes only descriptive strings (`type`, `algorithm`, ...) kept.
     #[serde(default = "yes", deserialize_with = "lenient_bool")]
     pub log_request_body: bool,
     /// Kept for compatibility; keyward has no indices.
@@ -163,6 +165,9 @@ pub enum ConfigError {
     /// A patch that cannot apply (bad path, unsupported operation).
     #[error("{0}")]
     Patch(String),
+    /// A `_readonly` entry that names no field of the model.
+    #[error("{0} is not a field of the audit configuration; the fields are {fields}", fields = AuditConfig::field_paths().join(", "))]
+    UnknownPath(String),
 }
 
 impl AuditConfig {
@@ -231,6 +236,34 @@ impl AuditConfig {
     fn to_value(&self) -> Value {
         serde_json::to_value(self).expect("the model serializes")
     }
+
+    /// Every field of the model as a JSON pointer relative to `config`
+    /// (`/enabled`, `/audit/enable_rest`, ...): what `_readonly` may name.
+    pub fn field_paths() -> Vec<String> {
+        fn walk(prefix: &str, v: &Value, out: &mut Vec<String>) {
+            if let Value::Object(map) = v
+                && (prefix.is_empty() || prefix == "/audit" || prefix == "/compliance")
+            {
+                for (k, v) in map {
+                    walk(&format!("{prefix}/{k}"), v, out);
+                }
+            } else {
+                out.push(prefix.to_string());
+            }
+        }
+        let mut out = Vec::new();
+        walk("", &AuditConfig::shipped().to_value(), &mut out);
+        out
+    }
+
+    /// Checks a `_readonly` list against [`AuditConfig::field_paths`].
+    pub fn check_readonly_paths(paths: &[String]) -> Result<(), ConfigError> {
+        let known = Self::field_paths();
+        match paths.iter().find(|p| !known.contains(p)) {
+            Some(p) => Err(ConfigError::UnknownPath(p.clone())),
+            None => Ok(()),
+        }
+    }
 }
 
 /// The document `GET .../audit` answers with: the read-only paths and the configuration.
@@ -287,7 +320,10 @@ impl AuditDocument {
             }
         }
         let mut doc = serde_json::json!({ "config": self.config.to_value() });
-        json_patch::patch(&mut doc, &patch).map_err(|e| ConfigError::Patch(e.to_string()))?;
+        // The copy is thrown away on failure, so the variant that does not
+        // try to undo (and cannot panic doing so) is the right one.
+        json_patch::patch_unsafe(&mut doc, &patch)
+            .map_err(|e| ConfigError::Patch(e.to_string()))?;
         let config = doc
             .get_mut("config")
             .map(Value::take)
@@ -375,6 +411,20 @@ mod tests {
             doc.replace(&body, false).unwrap().is_some(),
             "other paths may change"
         );
+    }
+
+    #[test]
+    fn readonly_paths_are_fields_of_the_model() {
+        let paths = AuditConfig::field_paths();
+        assert!(paths.contains(&"/enabled".to_string()));
+        assert!(paths.contains(&"/audit/exclude_sensitive_headers".to_string()));
+        assert!(paths.contains(&"/compliance/read_watched_fields".to_string()));
+        assert_eq!(paths.len(), 1 + 12 + 10);
+        assert!(AuditConfig::check_readonly_paths(&["/compliance/internal_config".into()]).is_ok());
+        assert!(matches!(
+            AuditConfig::check_readonly_paths(&["/audit/nope".into()]),
+            Err(ConfigError::UnknownPath(_))
+        ));
     }
 
     #[test]

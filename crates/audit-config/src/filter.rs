@@ -2,15 +2,24 @@
 
 use crate::{AuditCategory, AuditConfig};
 
-/// `*` matches any run of characters, `?` one character.
+/// `*` matches any run of characters, `?` one character. No allocation
+/// when both sides are ASCII (the request path asks on every event).
 fn glob(pattern: &str, text: &str) -> bool {
-    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
+    if pattern.is_ascii() && text.is_ascii() {
+        glob_in(pattern.as_bytes(), text.as_bytes(), b'*', b'?')
+    } else {
+        let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
+        glob_in(&p, &t, '*', '?')
+    }
+}
+
+fn glob_in<T: PartialEq + Copy>(p: &[T], t: &[T], many: T, one: T) -> bool {
     let (mut pi, mut ti, mut star, mut mark) = (0, 0, None, 0);
     while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+        if pi < p.len() && (p[pi] == one || p[pi] == t[ti]) {
             pi += 1;
             ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
+        } else if pi < p.len() && p[pi] == many {
             star = Some(pi);
             mark = ti;
             pi += 1;
@@ -22,8 +31,21 @@ fn glob(pattern: &str, text: &str) -> bool {
             return false;
         }
     }
-    p[pi..].iter().all(|c| *c == '*')
+    p[pi..].iter().all(|c| *c == many)
 }
+
+/// Headers that carry credentials. Their values never reach the audit log:
+/// with `exclude_sensitive_headers` (the default) they are left out, without
+/// it they appear with the value `__SENSITIVE__` (the plugin would log them
+/// in full; keyward never does).
+pub const SENSITIVE_HEADERS: &[&str] = &[
+    "authorization",
+    "proxy-authorization",
+    "x-vault-token",
+    "cookie",
+    "set-cookie",
+    "x-api-key",
+];
 
 /// The audit configuration in the form the request path asks.
 #[derive(Debug, Clone)]
@@ -43,6 +65,11 @@ impl AuditFilter {
             config: config.clone(),
             ignore_users,
         }
+    }
+
+    /// The configuration it was compiled from.
+    pub fn config(&self) -> &AuditConfig {
+        &self.config
     }
 
     fn ignored_user(&self, user: Option<&str>) -> bool {
@@ -82,9 +109,35 @@ impl AuditFilter {
         self.config.audit.log_request_body
     }
 
-    /// True when headers other than credentials may be attached.
-    pub fn include_headers(&self) -> bool {
-        !self.config.audit.exclude_sensitive_headers
+    /// What becomes of a request header: `None` leaves it out, else the
+    /// value to log (credentials never keep theirs).
+    pub fn header<'v>(&self, name: &str, value: &'v str) -> Option<&'v str> {
+        if self
+            .config
+            .audit
+            .ignore_headers
+            .iter()
+            .any(|p| glob(&p.to_ascii_lowercase(), &name.to_ascii_lowercase()))
+        {
+            return None;
+        }
+        if SENSITIVE_HEADERS
+            .iter()
+            .any(|h| h.eq_ignore_ascii_case(name))
+        {
+            return (!self.config.audit.exclude_sensitive_headers).then_some(crate::REDACTED);
+        }
+        Some(value)
+    }
+
+    /// True when a URL parameter is logged.
+    pub fn logs_param(&self, name: &str) -> bool {
+        !self
+            .config
+            .audit
+            .ignore_url_params
+            .iter()
+            .any(|p| glob(p, name))
     }
 }
 
@@ -101,6 +154,8 @@ mod tests {
         assert!(!glob("a?c", "ac"));
         assert!(!glob("kibana", "kibanaserver"));
         assert!(glob("/_plugins/*/health", "/_plugins/_security/health"));
+        assert!(glob("jö?g*", "jörgen"), "not only ASCII");
+        assert!(!glob("jö?g", "jörgen"));
     }
 
     proptest! {
@@ -139,5 +194,24 @@ mod tests {
         ));
         c.enabled = false;
         assert!(!AuditFilter::new(&c).wants_config_write(None));
+    }
+
+    #[test]
+    fn credentials_never_keep_their_value() {
+        let mut c = AuditConfig::shipped();
+        let f = AuditFilter::new(&c);
+        assert_eq!(f.header("Authorization", "Basic eDp5"), None);
+        assert_eq!(f.header("x-vault-token", "kw.x"), None);
+        assert_eq!(f.header("user-agent", "curl"), Some("curl"));
+        c.audit.exclude_sensitive_headers = false;
+        c.audit.ignore_headers = vec!["User-*".into()];
+        c.audit.ignore_url_params = vec!["pre*".into()];
+        let f = AuditFilter::new(&c);
+        assert_eq!(
+            f.header("Authorization", "Basic eDp5"),
+            Some("__SENSITIVE__")
+        );
+        assert_eq!(f.header("user-agent", "curl"), None);
+        assert!(!f.logs_param("pretty") && f.logs_param("verbose"));
     }
 }

@@ -59,20 +59,105 @@ impl fmt::Display for LogLevel {
     }
 }
 
-/// The audit topics and what keyward writes under each.
+/// The ArangoDB audit topics, each the home of some keyward events. An
+/// event is written only while its topic is at INFO or more verbose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AuditTopic {
+    /// FAILED_LOGIN, AUTHENTICATED, BAD_HEADERS, SSL_EXCEPTION.
+    Authentication,
+    /// MISSING_PRIVILEGES, GRANTED_PRIVILEGES.
+    Authorization,
+    /// Changes to the security configuration (users, roles, mappings, ...),
+    /// to the transit mounts, to Vault ACL policies and to Vault tokens
+    /// (created, renewed, revoked: by display name, never by id).
+    Database,
+    /// Transit key lifecycle: create, config, rotate, trim, delete, import, restore.
+    Collection,
+    /// No keyward events (kept so that the topic can be set as in ArangoDB).
+    View,
+    /// Secret store writes and deletes, AES key rotation and deletion.
+    Document,
+    /// Encryption-at-rest rotation, TLS reload, audit configuration and log level changes.
+    Service,
+    /// Snapshots (no keyward events yet).
+    Hotbackup,
+}
+
+impl AuditTopic {
+    /// Every audit topic.
+    pub const ALL: [AuditTopic; 8] = [
+        AuditTopic::Authentication,
+        AuditTopic::Authorization,
+        AuditTopic::Database,
+        AuditTopic::Collection,
+        AuditTopic::View,
+        AuditTopic::Document,
+        AuditTopic::Service,
+        AuditTopic::Hotbackup,
+    ];
+
+    /// ArangoDB's name of the topic.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditTopic::Authentication => "audit-authentication",
+            AuditTopic::Authorization => "audit-authorization",
+            AuditTopic::Database => "audit-database",
+            AuditTopic::Collection => "audit-collection",
+            AuditTopic::View => "audit-view",
+            AuditTopic::Document => "audit-document",
+            AuditTopic::Service => "audit-service",
+            AuditTopic::Hotbackup => "audit-hotbackup",
+        }
+    }
+}
+
+impl fmt::Display for AuditTopic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for AuditTopic {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// The names of the audit topics.
 pub const AUDIT_TOPICS: &[&str] = &[
-    "audit-authentication", // FAILED_LOGIN, AUTHENTICATED, BAD_HEADERS, SSL_EXCEPTION
-    "audit-authorization",  // MISSING_PRIVILEGES, GRANTED_PRIVILEGES
-    "audit-database",       // security configuration changes (users, roles, mappings, ...)
-    "audit-collection", // transit key lifecycle: create, rotate, config, trim, delete, import, restore
-    "audit-view",       // (no keyward events)
-    "audit-document",   // secret store writes and AES key rotation
-    "audit-service",    // encryption-at-rest rotation, TLS reload, audit configuration changes
-    "audit-hotbackup",  // snapshots
+    "audit-authentication",
+    "audit-authorization",
+    "audit-database",
+    "audit-collection",
+    "audit-view",
+    "audit-document",
+    "audit-service",
+    "audit-hotbackup",
+];
+
+/// Which of keyward's own log targets (`tracing` targets) each ArangoDB topic
+/// governs. Targets no topic names follow `general` (the global level).
+pub const TRACING_TARGETS: &[(&str, &[&str])] = &[
+    ("requests", &["keyward::request"]),
+    ("ssl", &["keyward::tls"]),
+    (
+        "communication",
+        &["keyward::listener", "hyper", "h2", "rustls"],
+    ),
+    ("security", &["keyward::security", "keyward::encryption"]),
+    ("authentication", &["keyward::auth"]),
+    (
+        "engines",
+        &["keyward::transit", "keyward::mounts", "keyward::secrets"],
+    ),
+    ("rocksdb", &["redb"]),
+    ("startup", &["keyward::server", "keyward::dev"]),
+    ("audit-service", &["keyward::audit"]),
 ];
 
 /// ArangoDB's topics with their startup levels (devel `lib/Logger/Topics.h`),
-/// plus the audit topics at INFO.
+/// plus the audit topics at INFO. One difference: `requests` starts at INFO
+/// (ArangoDB: FATAL), because keyward writes one line per request at INFO.
 const TOPICS: &[(&str, LogLevel)] = {
     use LogLevel::*;
     &[
@@ -116,7 +201,7 @@ const TOPICS: &[(&str, LogLevel)] = {
         ("rep-wal", Warning),
         ("replication", Info),
         ("replication2", Warning),
-        ("requests", Fatal),
+        ("requests", Info),
         ("restore", Info),
         ("rocksdb", Warning),
         ("security", Info),
@@ -151,7 +236,13 @@ pub enum LevelsError {
     /// A value that is not a string.
     #[error("Failed to update log levels: Expecting type String at path ['{0}']")]
     NotAString(String),
+    /// An output (`withAppenders`) that does not exist; keyward has one, `-`.
+    #[error("Failed to update log levels: Unknown appender {0}")]
+    UnknownAppender(String),
 }
+
+/// The name of keyward's one log output (standard error), as ArangoDB names stdout.
+pub const APPENDER: &str = "-";
 
 /// One requested change: a topic (or `all`) and a level string.
 pub type LevelChange = (String, Option<String>);
@@ -185,6 +276,52 @@ impl LogLevels {
     /// The global level.
     pub fn global(&self) -> LogLevel {
         self.global
+    }
+
+    /// The `withAppenders` form: applies the `global` changes and those of
+    /// each appender (keyward has one, `-`, so both land on the same
+    /// levels), every one or none.
+    pub fn apply_with_appenders(
+        &mut self,
+        global: &[LevelChange],
+        appenders: &[(String, Vec<LevelChange>)],
+    ) -> Result<(), LevelsError> {
+        if let Some((name, _)) = appenders.iter().find(|(name, _)| name != APPENDER) {
+            return Err(LevelsError::UnknownAppender(name.clone()));
+        }
+        let mut next = self.clone();
+        next.apply(global)?;
+        for (_, changes) in appenders {
+            next.apply(changes)?;
+        }
+        *self = next;
+        Ok(())
+    }
+
+    /// The `tracing` filter directives for keyward's own log lines: the
+    /// global level, then each target at the level of its topic
+    /// ([`TRACING_TARGETS`]).
+    pub fn tracing_directives(&self) -> String {
+        fn name(l: LogLevel) -> &'static str {
+            match l {
+                LogLevel::Fatal | LogLevel::Error => "error",
+                LogLevel::Warning => "warn",
+                LogLevel::Info | LogLevel::Default => "info",
+                LogLevel::Debug => "debug",
+                LogLevel::Trace => "trace",
+            }
+        }
+        let mut out = name(self.global).to_string();
+        for (topic, targets) in TRACING_TARGETS {
+            let level = self.effective(topic);
+            for target in *targets {
+                out.push(',');
+                out.push_str(target);
+                out.push('=');
+                out.push_str(name(level));
+            }
+        }
+        out
     }
 
     /// Applies every change or none. `all` sets every topic; a `None` value
@@ -312,5 +449,44 @@ mod tests {
         for t in AUDIT_TOPICS {
             assert_eq!(levels.topics()[*t], LogLevel::Info);
         }
+        let names: Vec<&str> = AuditTopic::ALL.iter().map(|t| t.as_str()).collect();
+        assert_eq!(names, AUDIT_TOPICS);
+        for (topic, _) in TRACING_TARGETS {
+            assert!(levels.topics().contains_key(*topic), "{topic}");
+        }
+    }
+
+    #[test]
+    fn appenders_and_tracing_directives() {
+        let mut levels = LogLevels::default();
+        let before = levels.clone();
+        let err = levels
+            .apply_with_appenders(
+                &[change("general", "debug")],
+                &[("invalidAppender".into(), vec![change("general", "info")])],
+            )
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "Failed to update log levels: Unknown appender invalidAppender"
+        );
+        assert_eq!(levels, before);
+        levels
+            .apply_with_appenders(
+                &[change("requests", "warning")],
+                &[("-".into(), vec![change("ssl", "debug")])],
+            )
+            .unwrap();
+        let d = levels.tracing_directives();
+        assert!(d.starts_with("info,"), "{d}");
+        assert!(d.contains("keyward::request=warn"), "{d}");
+        assert!(d.contains("keyward::tls=debug"), "{d}");
+        levels.apply(&[change("ssl", "default")]).unwrap();
+        levels.set_global("error");
+        let d = levels.tracing_directives();
+        assert!(
+            d.starts_with("error,") && d.contains("keyward::tls=error"),
+            "{d}"
+        );
     }
 }

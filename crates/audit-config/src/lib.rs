@@ -18,13 +18,21 @@ mod event;
 mod filter;
 mod levels;
 mod sink;
+mod trail;
 
 pub use category::{AuditCategory, REST_CATEGORIES, TRANSPORT_CATEGORIES, UnknownCategory};
 pub use config::{AuditConfig, AuditDocument, AuditSection, ComplianceSection, ConfigError};
-pub use event::{AuditEvent, ComplianceOperation, format_timestamp, redact_body};
-pub use filter::AuditFilter;
-pub use levels::{AUDIT_TOPICS, LevelChange, LevelsError, LogLevel, LogLevels};
+pub use event::{
+    AuditEvent, ComplianceAction, ComplianceOperation, Deferred, DeferredSlot, Origin, REDACTED,
+    format_timestamp, redact_body, redact_body_strict,
+};
+pub use filter::{AuditFilter, SENSITIVE_HEADERS};
+pub use levels::{
+    APPENDER, AUDIT_TOPICS, AuditTopic, LevelChange, LevelsError, LogLevel, LogLevels,
+    TRACING_TARGETS,
+};
 pub use sink::{AuditSink, SinkConfig, SinkCounts, SinkStats};
+pub use trail::{AuditTrail, NodeIdentity};
 
 /// Everything that can go wrong in audit configuration or the audit sink.
 #[derive(Debug, thiserror::Error)]

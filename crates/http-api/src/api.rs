@@ -4,15 +4,17 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use audit_config::{AuditCategory, AuditSink, AuditTopic, ComplianceAction, NodeIdentity};
 use bytes::Bytes;
 use http::{Method, Request, Response};
-use keyring_core::{Barrier, Clock};
+use keyring_core::{Barrier, Clock, SecretStore};
 use rbac_model::settings::SecuritySettings;
 use rbac_model::{CertStatus, Principal, SecurityConfig, UserName};
 use secrecy::SecretString;
 use tls_inventory::ReloadableTls;
 
 use crate::Error;
+use crate::audit::{Audit, AuditSettings, LogLevelsHook, RequestView, Who};
 use crate::auth::{AuthOutcome, Authenticator, Credentials, client_certificate_dn};
 use crate::body::read_limited;
 use crate::ctx::{Body, Ctx};
@@ -29,6 +31,8 @@ use arc_swap::ArcSwap;
 use crate::metrics::Metrics;
 use rbac_model::tokens::{TokenStore, TokenUse};
 
+/// Where the secret store keeps its keys and values.
+const SECRETS_PREFIX: &str = "secrets/";
 /// Bodies up to this size are read before the request is routed.
 const EARLY_READ_LIMIT: u64 = 64 * 1024;
 
@@ -46,6 +50,11 @@ pub struct Services {
     pub tls: Option<Arc<ReloadableTls>>,
     /// The transport (node-to-node) listener's TLS, when there is one.
     pub transport_tls: Option<Arc<ReloadableTls>>,
+    /// Where audit events go (none: they are decided on and dropped).
+    pub audit_sink: Option<Arc<AuditSink>>,
+    /// Called with the log levels at start and after every change through
+    /// `/_admin/log/level`, so the server can apply them to its own logs.
+    pub log_levels: Option<LogLevelsHook>,
 }
 
 /// Settings of the API.
@@ -63,6 +72,8 @@ pub struct ApiConfig {
     /// `/v1/sys/metrics` answers without a token (Vault's listener option
     /// `unauthenticated_metrics_access`).
     pub unauthenticated_metrics: bool,
+    /// The `[audit]` settings.
+    pub audit: AuditSettings,
 }
 
 impl Default for ApiConfig {
@@ -73,6 +84,7 @@ impl Default for ApiConfig {
             security: SecuritySettings::default(),
             security_bootstrap: None,
             unauthenticated_metrics: false,
+            audit: AuditSettings::default(),
         }
     }
 }
@@ -217,6 +229,20 @@ async fn load_state(services: Services, config: ApiConfig) -> Result<State, Erro
         .configure(&security.current().config.dynamic.auth_failure_listeners);
     let policies = Policies::open(barrier.clone(), services.clock.now()).await?;
     let mounts = Mounts::open(barrier.clone(), services.clock.clone()).await?;
+    let node = NodeIdentity {
+        node_name: Some(Arc::from(format!("{}-node-1", cluster.name))),
+        cluster_name: Some(Arc::from(cluster.name.as_str())),
+    };
+    let audit = Audit::open(
+        &barrier,
+        &config.audit,
+        services.audit_sink,
+        services.log_levels,
+        node,
+        services.clock.clone(),
+    )
+    .await?;
+    let secrets = SecretStore::open(barrier.clone(), SECRETS_PREFIX, services.clock.now()).await?;
     let state = State {
         barrier,
         clock: services.clock,
@@ -228,6 +254,8 @@ async fn load_state(services: Services, config: ApiConfig) -> Result<State, Erro
         policies,
         tls: services.tls,
         transport_tls: services.transport_tls,
+        audit,
+        secrets,
     };
     Ok(state)
 }
@@ -306,6 +334,19 @@ impl Api {
                     for (name, version) in &report.rotated {
                         tracing::info!(target: "keyward::transit", mount = %mount, key = %name, version, "auto-rotated");
                     }
+                    if !report.rotated.is_empty() {
+                        let names = report
+                            .rotated
+                            .iter()
+                            .map(|(name, _)| format!("{mount}{name}"))
+                            .collect();
+                        self.state().audit.local(
+                            AuditTopic::Collection,
+                            ComplianceAction::Rotate,
+                            "transit/keys",
+                            names,
+                        );
+                    }
                     for (name, e) in &report.failed {
                         tracing::error!(target: "keyward::transit", mount = %mount, key = %name, error = %e, "auto-rotation failed");
                     }
@@ -345,6 +386,25 @@ impl Api {
                 .nodes_dn
                 .values()
                 .any(|entry| entry.nodes_dn.iter().any(matches))
+    }
+
+    /// Records a TLS handshake that failed (the audit category
+    /// SSL_EXCEPTION); the listener calls it.
+    pub fn tls_handshake_failed(&self, remote: Option<SocketAddr>, reason: &str) {
+        self.state()
+            .audit
+            .tls_failure(remote.map(|a| a.ip()), reason);
+    }
+
+    /// Records a reload of the TLS certificates the server made itself
+    /// (SIGHUP), as a compliance event of origin `LOCAL`.
+    pub fn tls_reloaded(&self) {
+        self.state().audit.local(
+            AuditTopic::Service,
+            ComplianceAction::Reload,
+            "tls",
+            vec!["server".into()],
+        );
     }
 
     /// Answers one request. Never fails: every failure is a response in the
@@ -475,6 +535,24 @@ impl Api {
             other => (None, Vec::new(), Some(other)),
         };
 
+        let ip = conn.remote_addr.map(|a| a.ip());
+        let audit = &state.audit;
+        let view = RequestView {
+            method: &method,
+            path: &path,
+            query: parts.uri.query(),
+            headers: &parts.headers,
+            remote: ip,
+            request_id,
+            secret_bodies: crate::audit::secret_bodies(family),
+        };
+
+        // The plugin's internal headers are never accepted from a client.
+        if has_bad_headers(&parts.headers) {
+            audit.rest(AuditCategory::BadHeaders, &view, Who::default());
+            return (family::refuse(family, Refusal::BadHeaders), family);
+        }
+
         if route.is_some() {
             // An announced body over the limit is refused before it is read.
             let limit = state.config.max_body_bytes;
@@ -501,7 +579,6 @@ impl Api {
             // ArangoDB authenticates before it routes: 401 comes first.
             None => allowlist_on || family == Family::Vault || family == Family::Arango,
         };
-        let ip = conn.remote_addr.map(|a| a.ip());
         let cert_dn = client_certificate_dn(&conn);
         let admin_cert = cert_dn
             .as_deref()
@@ -513,6 +590,7 @@ impl Api {
             }
             None if needs_auth => {
                 let creds = Credentials::from_headers(&parts.headers);
+                let login = creds.login_name();
                 let method = match creds {
                     Credentials::Token(_) => "token",
                     Credentials::Basic { .. } => "basic",
@@ -533,16 +611,34 @@ impl Api {
                         metrics.auth(method, "blocked");
                         return (family::refuse(family, Refusal::Blocked), family);
                     }
-                    AuthOutcome::Anonymous | AuthOutcome::Failed => {
+                    outcome @ (AuthOutcome::Anonymous | AuthOutcome::Failed) => {
                         if method != "none" {
                             metrics.auth(method, "failure");
                         }
+                        let user = match outcome {
+                            AuthOutcome::Anonymous => Some(NO_USER),
+                            _ => login.as_deref(),
+                        };
+                        let who = Who {
+                            user,
+                            ..Who::default()
+                        };
+                        audit.rest(AuditCategory::FailedLogin, &view, who);
                         return (family::refuse(family, Refusal::Unauthenticated), family);
                     }
                 }
             }
             None => None,
         };
+        let who = |privilege: Option<&'static str>| Who {
+            user: principal.as_ref().map(Principal::name),
+            is_admin: principal.as_ref().is_some_and(Principal::is_superuser),
+            privilege,
+            body: None,
+        };
+        if principal.is_some() {
+            audit.rest(AuditCategory::Authenticated, &view, who(None));
+        }
 
         // Vault checks the token's ACL before routing: without the
         // capability even an unknown path is "permission denied".
@@ -562,6 +658,11 @@ impl Api {
                 )
                 .await
         {
+            audit.rest(
+                AuditCategory::MissingPrivileges,
+                &view,
+                who(Some(Permission::VaultAcl.as_str())),
+            );
             return (family::refuse(family, refusal), family);
         }
 
@@ -586,11 +687,14 @@ impl Api {
             }
             let refusal = match miss {
                 Some(Match::MethodNotAllowed { allowed, .. }) => Refusal::MethodNotAllowed {
-                    path,
-                    method,
+                    path: path.clone(),
+                    method: method.clone(),
                     allowed,
                 },
-                _ => Refusal::NotFound { path, method },
+                _ => Refusal::NotFound {
+                    path: path.clone(),
+                    method: method.clone(),
+                },
             };
             return (family::refuse(family, refusal), family);
         };
@@ -608,12 +712,20 @@ impl Api {
         if family == Family::OpenSearch
             && let Some(param) = unknown_parameter(parts.uri.query(), route.query)
         {
-            return refuse(Refusal::UnknownParameter { path, param });
+            return refuse(Refusal::UnknownParameter {
+                path: path.clone(),
+                param,
+            });
         }
 
         if let Some(p) = &principal
             && let Err(refusal) = self.authorize(route, p, &snapshot, ip, &method, &conn)
         {
+            audit.rest(
+                AuditCategory::MissingPrivileges,
+                &view,
+                who(Some(route.permission.as_str())),
+            );
             return refuse(refusal);
         }
 
@@ -650,6 +762,13 @@ impl Api {
                 .find(|(k, _)| k == "name")
                 .map(|(_, v)| v.clone()),
         );
+        if principal.is_some() {
+            let who = Who {
+                body: Some(&body),
+                ..who(Some(route.permission.as_str()))
+            };
+            audit.rest(AuditCategory::GrantedPrivileges, &view, who);
+        }
         let ctx = Ctx {
             state: self.state(),
             method: parts.method,
@@ -883,6 +1002,20 @@ impl Api {
             }
         }
     }
+}
+
+/// The effective user of a failed login that gave no credentials, as the plugin names it.
+const NO_USER: &str = "<NONE>";
+
+/// True when a header name starts with the plugin's internal prefix
+/// (`_opendistro_security_`): such a request is spoofing the plugin.
+fn has_bad_headers(headers: &http::HeaderMap) -> bool {
+    const PREFIX: &str = "_opendistro_security_";
+    headers.keys().any(|k| {
+        k.as_str()
+            .get(..PREFIX.len())
+            .is_some_and(|p| p.eq_ignore_ascii_case(PREFIX))
+    })
 }
 
 fn add_deprecation_warning(response: &mut Response<Body>) {

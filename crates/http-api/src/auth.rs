@@ -42,6 +42,15 @@ pub(crate) enum Credentials {
 }
 
 impl Credentials {
+    /// The user name a Basic login gives (for the audit of a failed login;
+    /// a token names no one).
+    pub(crate) fn login_name(&self) -> Option<String> {
+        match self {
+            Credentials::Basic { user, .. } => Some(user.clone()),
+            _ => None,
+        }
+    }
+
     pub(crate) fn from_headers(headers: &HeaderMap) -> Self {
         if let Some(v) = headers.get("x-vault-token") {
             return match v.to_str() {

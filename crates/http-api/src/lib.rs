@@ -17,6 +17,7 @@
 #![forbid(unsafe_code)]
 
 mod api;
+mod audit;
 mod auth;
 mod body;
 mod ctx;
@@ -32,5 +33,6 @@ mod state;
 mod vault;
 
 pub use api::{Api, ApiConfig, ConnInfo, Services};
+pub use audit::{AuditSettings, LogLevelsHook};
 pub use error::Error;
 pub use route::{Admin, Family, Permission, RouteInfo, routes};

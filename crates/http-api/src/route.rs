@@ -208,11 +208,13 @@ pub(crate) fn list_method() -> Method {
 static LIST: LazyLock<[Method; 1]> = LazyLock::new(|| [list_method()]);
 
 pub(crate) const GET: &[Method] = &[Method::GET];
-const DELETE: &[Method] = &[Method::DELETE];
+pub(crate) const DELETE: &[Method] = &[Method::DELETE];
 const WRITE: &[Method] = &[Method::POST, Method::PUT];
 const GET_HEAD: &[Method] = &[Method::GET, Method::HEAD];
 pub(crate) const GET_POST: &[Method] = &[Method::GET, Method::POST];
-const POST: &[Method] = &[Method::POST];
+pub(crate) const POST: &[Method] = &[Method::POST];
+pub(crate) const PUT: &[Method] = &[Method::PUT];
+pub(crate) const PATCH: &[Method] = &[Method::PATCH];
 
 /// Where mount-relative routes start: `/v1/{mount}/encrypt/{name}` is the
 /// route `/encrypt/{name}` of whatever mount the request path names.
@@ -226,6 +228,18 @@ pub(crate) const ENCRYPTION_ROTATE: &str = "cluster:admin/keyward/encryption/rot
 pub(crate) const TLS_MONITOR: &str = "cluster:monitor/keyward/tls";
 /// The cluster action that reloads the TLS files (ArangoDB's superuser-only POST).
 pub(crate) const TLS_RELOAD: &str = "cluster:admin/keyward/tls/reload";
+/// The cluster action of the log level API (`/_admin/log/level`).
+pub(crate) const LOG_LEVEL: &str = "cluster:admin/keyward/log/level";
+/// The cluster action that rotates the AES key of the secret store.
+pub(crate) const SECRETS_ROTATE: &str = "cluster:admin/keyward/secrets/keys/rotate";
+/// The cluster action that lists and deletes inactive AES keys.
+pub(crate) const SECRETS_INACTIVE: &str = "cluster:admin/keyward/secrets/keys/inactive";
+/// The cluster action that reads secrets (and lists their names).
+pub(crate) const SECRETS_READ: &str = "cluster:admin/keyward/secrets/read";
+/// The cluster action that writes and deletes secrets.
+pub(crate) const SECRETS_WRITE: &str = "cluster:admin/keyward/secrets/write";
+/// The cluster action that reads the server's metrics.
+pub(crate) const METRICS: &str = "cluster:monitor/keyward/metrics";
 
 /// Every keyward cluster action of DESIGN.md and every `restapi:admin/*`
 /// permission: the evaluator precomputes its answer for each of them. The
@@ -235,11 +249,12 @@ pub(crate) const KNOWN_ACTIONS: &[&str] = &[
     ENCRYPTION_ROTATE,
     TLS_MONITOR,
     TLS_RELOAD,
-    "cluster:admin/keyward/log/level",
-    "cluster:admin/keyward/secrets/keys/rotate",
-    "cluster:admin/keyward/secrets/keys/inactive",
-    "cluster:admin/keyward/secrets/read",
-    "cluster:admin/keyward/secrets/write",
+    LOG_LEVEL,
+    SECRETS_ROTATE,
+    SECRETS_INACTIVE,
+    SECRETS_READ,
+    SECRETS_WRITE,
+    METRICS,
     crate::handlers::security::WHOAMI_PROTECTED,
     "restapi:admin/actiongroups",
     "restapi:admin/allowlist",
@@ -315,6 +330,7 @@ pub(crate) fn table() -> Vec<Route> {
     );
     t.with_query(&["mode"]);
     crate::handlers::security::routes(&mut t);
+    crate::handlers::audit::routes(&mut t);
 
     // ArangoDB
     t.add_arango(POST, "/_admin/server/encryption", Permission::Cluster(ENCRYPTION_ROTATE),
@@ -335,6 +351,17 @@ pub(crate) fn table() -> Vec<Route> {
         handler(handlers::encryption::read),
     );
     handlers::tls::routes(&mut t);
+    crate::handlers::log_level::routes(&mut t);
+    t.add_arango(
+        GET,
+        "/_admin/metrics/v2",
+        Permission::Cluster(METRICS),
+        "keyward's metrics in the Prometheus text format (the audit queue: written, dropped, waiting)",
+        handler(handlers::metrics::read),
+    );
+
+    // Atlassian Data Center
+    crate::handlers::secrets::routes(&mut t);
 
     t.routes
 }

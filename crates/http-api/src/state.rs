@@ -2,11 +2,12 @@
 
 use std::sync::Arc;
 
-use keyring_core::{Barrier, Clock};
+use keyring_core::{Barrier, Clock, SecretStore};
 use serde::{Deserialize, Serialize};
 use tls_inventory::ReloadableTls;
 
 use crate::api::ApiConfig;
+use crate::audit::Audit;
 use crate::auth::Authenticator;
 use crate::security::Security;
 use crate::vault::mounts::Mounts;
@@ -34,4 +35,6 @@ pub(crate) struct State {
     pub(crate) tls: Option<Arc<ReloadableTls>>,
     /// The transport (node-to-node) listener's TLS (none: no cluster listener).
     pub(crate) transport_tls: Option<Arc<ReloadableTls>>,
+    pub(crate) audit: Audit,
+    pub(crate) secrets: SecretStore,
 }

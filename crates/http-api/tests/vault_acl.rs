@@ -27,6 +27,8 @@ async fn api() -> Api {
             clock: Arc::new(FixedClock),
             tls: None,
             transport_tls: None,
+            audit_sink: None,
+            log_levels: None,
         },
         // The demo security configuration maps backend role `admin` to all_access.
         ApiConfig {

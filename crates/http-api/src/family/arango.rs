@@ -18,6 +18,9 @@ pub(crate) mod error_num {
     pub(crate) const CANNOT_READ_FILE: u32 = 34;
     pub(crate) const DISABLED: u32 = 36;
     pub(crate) const BAD_PARAMETER: u32 = 400;
+    pub(crate) const HTTP_FORBIDDEN: u32 = 403;
+    pub(crate) const CORRUPTED_JSON: u32 = 600;
+    pub(crate) const SUPERFLUOUS_SUFFICES: u32 = 601;
     pub(crate) const NOT_FOUND: u32 = 404;
     pub(crate) const METHOD_NOT_ALLOWED: u32 = 405;
     pub(crate) const INTERNAL: u32 = 4;
@@ -83,6 +86,11 @@ pub(crate) fn ok(result: Value) -> http::Response<Body> {
     )
 }
 
+/// `200` with the payload itself, no envelope ("raw" style: the log API).
+pub(crate) fn raw(result: &impl Serialize) -> http::Response<Body> {
+    json_response(StatusCode::OK, CONTENT_TYPE, result)
+}
+
 /// Only the `_system` database exists; a request for another one is
 /// answered as ArangoDB answers an authorized caller asking for an unknown database.
 pub(crate) fn check_database(db: Option<&str>) -> Result<(), ArangoError> {
@@ -135,6 +143,14 @@ pub(crate) fn refuse(refusal: Refusal) -> http::Response<Body> {
                 "only superusers may reload TLS data",
             )
         }
+        // The log API answers its permission failures with errorNum 403.
+        Refusal::Forbidden { permission, .. } if permission == crate::route::LOG_LEVEL => {
+            ArangoError::new(
+                StatusCode::FORBIDDEN,
+                HTTP_FORBIDDEN,
+                "you need admin rights for log operations",
+            )
+        }
         Refusal::Forbidden { .. } => {
             ArangoError::new(StatusCode::FORBIDDEN, FORBIDDEN, "forbidden")
         }
@@ -148,6 +164,9 @@ pub(crate) fn refuse(refusal: Refusal) -> http::Response<Body> {
             BAD_PARAMETER,
             format!("request body could not be read: {reason}"),
         ),
+        Refusal::BadHeaders => {
+            ArangoError::new(StatusCode::FORBIDDEN, FORBIDDEN, super::BAD_HEADERS)
+        }
     };
     err.into_response()
 }

@@ -29,6 +29,11 @@ pub(crate) fn message(
     )
 }
 
+/// A JSON answer (the reads: inactive keys, secrets).
+pub(crate) fn json(status: StatusCode, body: &serde_json::Value) -> http::Response<Body> {
+    json_response(status, CONTENT_TYPE, body)
+}
+
 pub(crate) fn refuse(refusal: Refusal) -> http::Response<Body> {
     match refusal {
         Refusal::NotFound { path, .. } => message(
@@ -81,5 +86,6 @@ pub(crate) fn refuse(refusal: Refusal) -> http::Response<Body> {
             "BAD_REQUEST",
             &format!("request body could not be read: {reason}"),
         ),
+        Refusal::BadHeaders => message(StatusCode::FORBIDDEN, "FORBIDDEN", super::BAD_HEADERS),
     }
 }

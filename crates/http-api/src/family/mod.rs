@@ -47,7 +47,12 @@ pub(crate) enum Refusal {
     UnknownParameter { path: String, param: String },
     /// The body could not be read from the connection.
     BadBody(String),
+    /// The request carried the plugin's internal headers (`_opendistro_security_*`).
+    BadHeaders,
 }
+
+/// The plugin's text for a request that carries its internal headers.
+pub(crate) const BAD_HEADERS: &str = "Illegal parameter in http or transport request found.\nThis means that one node is trying to connect to another with \na non-node certificate (no OID or security.nodes_dn incorrect configured) or that someone \nis spoofing requests. Check your TLS certificate setup as described here: See https://opendistro.github.io/for-elasticsearch-docs/docs/troubleshoot/tls/";
 
 /// Renders a refusal in the family's shape.
 pub(crate) fn refuse(family: Family, refusal: Refusal) -> http::Response<Body> {

@@ -304,5 +304,6 @@ pub(crate) fn refuse(refusal: Refusal) -> http::Response<Body> {
             StatusCode::BAD_REQUEST,
             &format!("request body could not be read: {reason}"),
         ),
+        Refusal::BadHeaders => core_error(StatusCode::FORBIDDEN, "exception", super::BAD_HEADERS),
     }
 }

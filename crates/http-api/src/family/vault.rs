@@ -294,7 +294,7 @@ pub(crate) fn refuse(refusal: Refusal) -> http::Response<Body> {
         Refusal::UnknownParameter { param, .. } => {
             VaultError::bad_request(format!("unknown parameter {param}"))
         }
-        Refusal::Forbidden { .. } => {
+        Refusal::Forbidden { .. } | Refusal::BadHeaders => {
             VaultError::wrapped(StatusCode::FORBIDDEN, "permission denied")
         }
         Refusal::TooLarge { .. } => VaultError::new(

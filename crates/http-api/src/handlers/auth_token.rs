@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use audit_config::{AuditCategory, AuditTopic, ComplianceAction};
 use http::StatusCode;
 use keyring_core::Timestamp;
 use rbac_model::Principal;
@@ -39,6 +40,17 @@ const CREATE: Schema = &[
 const TOKEN: Schema = &[("token", Kind::Str), ("increment", Kind::DurationSecs)];
 const ACCESSOR: Schema = &[("accessor", Kind::Str), ("increment", Kind::DurationSecs)];
 const LOGIN: Schema = &[("username", Kind::Str), ("password", Kind::Str)];
+
+/// Audits a change to the tokens (`audit-database`, document
+/// `auth/token`): tokens are named by their display name, never by their
+/// id, its hash or their accessor.
+fn token_changed(ctx: &Ctx, user: Option<&str>, action: ComplianceAction, names: Vec<String>) {
+    crate::audit::changed_by(ctx, user, AuditTopic::Database, action, "auth/token", names);
+}
+
+fn caller_name(ctx: &Ctx) -> Option<&str> {
+    ctx.principal.as_ref().map(Principal::name)
+}
 
 /// 400 in Vault's framework wrapping.
 fn wrapped400(text: &str) -> VaultError {
@@ -230,6 +242,12 @@ async fn create(ctx: &Ctx, orphan_endpoint: bool) -> Reply {
         .create(parent_ref, request, "auth/token/create", None, now)
         .await
         .map_err(token_error)?;
+    token_changed(
+        ctx,
+        caller_name(ctx),
+        ComplianceAction::Create,
+        vec![entry.display_name.clone()],
+    );
     Ok(Envelope::<Value>::auth(
         &ctx.request_id,
         auth_block(token.expose_secret(), &entry, now),
@@ -341,6 +359,12 @@ async fn renew_entry(
         .renew(entry.id, increment, now)
         .await
         .map_err(token_error)?;
+    token_changed(
+        ctx,
+        caller_name(ctx),
+        ComplianceAction::Update,
+        vec![renewed.display_name.clone()],
+    );
     Ok(
         Envelope::<Value>::auth(&ctx.request_id, auth_block(token_text, &renewed, now))
             .into_response(),
@@ -393,14 +417,28 @@ pub(crate) async fn renew_accessor(ctx: Ctx) -> http::Response<Body> {
     )
 }
 
-async fn revoke_id(ctx: &Ctx, id: rbac_model::tokens::TokenId) -> Result<(), VaultError> {
-    ctx.state
+/// Revokes a token and its children; audits it by the display name
+/// `name` (of the token itself; its children are counted).
+async fn revoke_id(
+    ctx: &Ctx,
+    id: rbac_model::tokens::TokenId,
+    name: Option<String>,
+) -> Result<(), VaultError> {
+    let revoked = ctx
+        .state
         .auth
         .tokens
         .revoke(id)
         .await
-        .map(|_| ())
-        .map_err(token_error)
+        .map_err(token_error)?;
+    if revoked > 0 {
+        let mut names = vec![name.unwrap_or_else(|| "token".into())];
+        if revoked > 1 {
+            names.push(format!("(and {} child token(s))", revoked - 1));
+        }
+        token_changed(ctx, caller_name(ctx), ComplianceAction::Delete, names);
+    }
+    Ok(())
 }
 
 /// `POST /v1/auth/token/revoke-self`: the token and its children, 204.
@@ -408,7 +446,7 @@ pub(crate) async fn revoke_self(ctx: Ctx) -> http::Response<Body> {
     respond(
         async {
             let (_, entry) = own_token(&ctx)?;
-            revoke_id(&ctx, entry.id).await?;
+            revoke_id(&ctx, entry.id, Some(entry.display_name.clone())).await?;
             Ok(vault::no_content())
         }
         .await,
@@ -424,8 +462,15 @@ pub(crate) async fn revoke(ctx: Ctx) -> http::Response<Body> {
                 .str("token")
                 .filter(|t| !t.is_empty())
                 .ok_or_else(|| VaultError::bad_request("missing token ID"))?;
-            let id = rbac_model::tokens::TokenId::of(&SecretString::from(text.to_string()));
-            revoke_id(&ctx, id).await?;
+            let token = SecretString::from(text.to_string());
+            let name = ctx
+                .state
+                .auth
+                .tokens
+                .lookup(&token, ctx.state.clock.now())
+                .map(|e| e.display_name.clone());
+            let id = rbac_model::tokens::TokenId::of(&token);
+            revoke_id(&ctx, id, name).await?;
             Ok(vault::no_content())
         }
         .await,
@@ -449,7 +494,7 @@ pub(crate) async fn revoke_accessor(ctx: Ctx) -> http::Response<Body> {
                 .lookup_accessor(accessor, ctx.state.clock.now())
             {
                 Some(entry) => {
-                    revoke_id(&ctx, entry.id).await?;
+                    revoke_id(&ctx, entry.id, Some(entry.display_name.clone())).await?;
                     Ok(vault::no_content())
                 }
                 None => Ok(Envelope::<Value>::auth(&ctx.request_id, Value::Null)
@@ -495,8 +540,12 @@ pub(crate) async fn userpass_login(ctx: Ctx) -> http::Response<Body> {
                 .await
             {
                 AuthOutcome::Principal(p) => p,
-                _ => return Err(VaultError::bad_request("invalid username or password")),
+                _ => {
+                    crate::audit::request_event(&ctx, AuditCategory::FailedLogin, Some(&user));
+                    return Err(VaultError::bad_request("invalid username or password"));
+                }
             };
+            crate::audit::request_event(&ctx, AuditCategory::Authenticated, Some(&user));
             let policies = snapshot.vault_policies(&principal, ip);
             let request = TokenRequest {
                 policies: Some(policies),
@@ -513,11 +562,17 @@ pub(crate) async fn userpass_login(ctx: Ctx) -> http::Response<Body> {
                     None,
                     request,
                     &format!("auth/userpass/login/{user}"),
-                    Some(user),
+                    Some(user.clone()),
                     now,
                 )
                 .await
                 .map_err(token_error)?;
+            token_changed(
+                &ctx,
+                Some(&user),
+                ComplianceAction::Create,
+                vec![entry.display_name.clone()],
+            );
             Ok(Envelope::<Value>::auth(
                 &ctx.request_id,
                 auth_block(token.expose_secret(), &entry, now),

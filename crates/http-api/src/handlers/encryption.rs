@@ -39,6 +39,14 @@ pub(crate) async fn rotate(ctx: Ctx) -> http::Response<Body> {
     match barrier.rotate_user_keys().await {
         Ok(hashes) => {
             tracing::info!(target: "keyward::encryption", keys = hashes.len(), "user keys rotated");
+            // The key hashes are public (GET answers them); never the keys.
+            crate::audit::changed(
+                &ctx,
+                audit_config::AuditTopic::Service,
+                audit_config::ComplianceAction::Rotate,
+                "encryption/keys",
+                hashes.iter().map(|h| h.as_str().to_string()).collect(),
+            );
             arango::ok(keys_result(&hashes))
         }
         Err(e @ keyring_core::Error::KeyFolder { .. }) => ArangoError::new(

@@ -2,9 +2,13 @@
 //! values, calls the crate that owns the capability and renders the answer in
 //! its family's envelope.
 
+pub(crate) mod audit;
 pub(crate) mod auth_token;
 pub(crate) mod encryption;
 pub(crate) mod health;
+pub(crate) mod log_level;
+pub(crate) mod metrics;
+pub(crate) mod secrets;
 pub(crate) mod security;
 pub(crate) mod sys_capabilities;
 pub(crate) mod sys_metrics;

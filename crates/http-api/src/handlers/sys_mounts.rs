@@ -1,5 +1,6 @@
 //! `/v1/sys/mounts`: mount, list, read and unmount secrets engines.
 
+use audit_config::{AuditTopic, ComplianceAction};
 use http::StatusCode;
 use serde_json::{Map, Value, json};
 
@@ -105,15 +106,35 @@ pub(crate) async fn mount(ctx: Ctx) -> http::Response<Body> {
         .mount(path_param(&ctx), kind, description)
         .await
     {
-        Ok(()) => vault::no_content(),
+        Ok(()) => {
+            mount_changed(&ctx, ComplianceAction::Mount);
+            vault::no_content()
+        }
         Err(e) => e.into_response(),
     }
 }
 
 /// `DELETE /v1/sys/mounts/:path`: 204, also when nothing is mounted there.
 pub(crate) async fn unmount(ctx: Ctx) -> http::Response<Body> {
+    let existed = ctx.state.mounts.get(path_param(&ctx)).is_some();
     match ctx.state.mounts.unmount(path_param(&ctx)).await {
-        Ok(()) => vault::no_content(),
+        Ok(()) => {
+            if existed {
+                mount_changed(&ctx, ComplianceAction::Unmount);
+            }
+            vault::no_content()
+        }
         Err(e) => e.into_response(),
     }
+}
+
+/// Audits a change of the mount table (`audit-database`).
+fn mount_changed(ctx: &Ctx, action: ComplianceAction) {
+    crate::audit::changed(
+        ctx,
+        AuditTopic::Database,
+        action,
+        "sys/mounts",
+        vec![path_param(ctx).trim_matches('/').to_string()],
+    );
 }

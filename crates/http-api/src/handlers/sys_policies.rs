@@ -1,6 +1,7 @@
 //! `/v1/sys/policies/acl/...` and the older `/v1/sys/policy/...`: ACL
 //! policies in HCL or JSON.
 
+use audit_config::{AuditTopic, ComplianceAction};
 use http::StatusCode;
 use serde_json::{Map, Value, json};
 
@@ -18,6 +19,18 @@ const WRITE: Schema = &[
 
 fn name(ctx: &Ctx) -> String {
     ctx.param("name").unwrap_or_default().to_lowercase()
+}
+
+/// Audits a change to an ACL policy (`audit-database`, document
+/// `sys/policies/acl`), by name.
+fn policy_changed(ctx: &Ctx, action: ComplianceAction, name: &str) {
+    crate::audit::changed(
+        ctx,
+        AuditTopic::Database,
+        action,
+        "sys/policies/acl",
+        vec![name.to_string()],
+    );
 }
 
 /// Vault's sys answers with the fields both at the top and in `data`.
@@ -72,10 +85,18 @@ async fn write(ctx: &Ctx, alternative: &str) -> Reply {
         .filter(|t| !t.is_empty())
         .or_else(|| f.str(alternative))
         .unwrap_or_default();
+    let name = name(ctx);
+    let existed = ctx.state.policies.exists(&name);
     ctx.state
         .policies
-        .put(&name(ctx), text, ctx.state.clock.now())
+        .put(&name, text, ctx.state.clock.now())
         .await?;
+    let action = if existed {
+        ComplianceAction::Update
+    } else {
+        ComplianceAction::Create
+    };
+    policy_changed(ctx, action, &name);
     Ok(vault::no_content())
 }
 
@@ -84,7 +105,12 @@ pub(crate) async fn delete(ctx: Ctx) -> http::Response<Body> {
     respond(
         async {
             fields(&ctx, NAME)?;
-            ctx.state.policies.delete(&name(&ctx)).await?;
+            let name = name(&ctx);
+            let existed = ctx.state.policies.exists(&name);
+            ctx.state.policies.delete(&name).await?;
+            if existed {
+                policy_changed(&ctx, ComplianceAction::Delete, &name);
+            }
             Ok(vault::no_content())
         }
         .await,

@@ -47,7 +47,7 @@ pub(crate) async fn tenancy_config(ctx: Ctx) -> http::Response<Body> {
     match ops::put_tenancy_config(&current.config, &ctx.body) {
         Ok((new, answer)) => {
             if new != current.config
-                && let Err(resp) = commit(&state, &current.config, new).await
+                && let Err(resp) = commit(&ctx, &current.config, new).await
             {
                 return resp;
             }

@@ -14,6 +14,10 @@ use rbac_model::model::{ActionGroup, Entity, InternalUser, NodesDn, Role, RoleMa
 use rbac_model::ops::{Caller, Change, Changed};
 use rbac_model::{Endpoint, RoleSet, SecurityConfig};
 
+use audit_config::{AuditTopic, ComplianceAction};
+use rbac_model::ConfigType;
+
+use crate::audit::{self, changed_names};
 use crate::ctx::{Body, Ctx};
 use crate::family::opensearch;
 use crate::route::{Admin, Feature, GET, GET_POST, Permission, Table, handler};
@@ -348,20 +352,32 @@ where
         }
     };
     if changed.change != Change::NoUpdates {
-        commit(&state, &current.config, changed.config).await?;
+        commit(ctx, &current.config, changed.config).await?;
     }
     Ok(changed.change)
 }
 
-/// Persists and swaps in `new`; flushes cached logins when users changed.
+/// Persists and swaps in `new`; flushes cached logins when users changed;
+/// audits what changed (the names, by configuration type).
 pub(crate) async fn commit(
-    state: &crate::state::State,
+    ctx: &Ctx,
     old: &SecurityConfig,
     new: SecurityConfig,
 ) -> Result<(), http::Response<Body>> {
+    let state = &ctx.state;
     let users_changed = old.internal_users != new.internal_users;
+    let changes = config_changes(old, &new);
     match state.security.commit(&state.barrier, new).await {
         Ok(snapshot) => {
+            for (ty, names) in changes {
+                audit::changed(
+                    ctx,
+                    AuditTopic::Database,
+                    ComplianceAction::Update,
+                    ty.as_str(),
+                    names,
+                );
+            }
             if users_changed {
                 state.auth.flush_cache();
             }
@@ -379,4 +395,40 @@ pub(crate) async fn commit(
             ))
         }
     }
+}
+
+/// The configuration types a change touched, each with the names of the
+/// entities that differ (none for the single documents).
+fn config_changes(old: &SecurityConfig, new: &SecurityConfig) -> Vec<(ConfigType, Vec<String>)> {
+    let mut out = vec![
+        (
+            ConfigType::InternalUsers,
+            changed_names(&old.internal_users, &new.internal_users),
+        ),
+        (ConfigType::Roles, changed_names(&old.roles, &new.roles)),
+        (
+            ConfigType::RolesMapping,
+            changed_names(&old.roles_mapping, &new.roles_mapping),
+        ),
+        (
+            ConfigType::ActionGroups,
+            changed_names(&old.action_groups, &new.action_groups),
+        ),
+        (
+            ConfigType::Tenants,
+            changed_names(&old.tenants, &new.tenants),
+        ),
+        (
+            ConfigType::NodesDn,
+            changed_names(&old.nodes_dn, &new.nodes_dn),
+        ),
+    ];
+    out.retain(|(_, names)| !names.is_empty());
+    if old.allowlist != new.allowlist {
+        out.push((ConfigType::Allowlist, Vec::new()));
+    }
+    if old.dynamic != new.dynamic {
+        out.push((ConfigType::Config, Vec::new()));
+    }
+    out
 }

@@ -39,7 +39,7 @@ pub(crate) async fn document(ctx: Ctx) -> http::Response<Body> {
     if let Err(e) = new.set_type_from_value(ty, value) {
         return opensearch::status_message(StatusCode::BAD_REQUEST, &e.to_string());
     }
-    if let Err(resp) = commit(&state, &current.config, new).await {
+    if let Err(resp) = commit(&ctx, &current.config, new).await {
         return resp;
     }
     // securityadmin reloads every node's configuration and caches.

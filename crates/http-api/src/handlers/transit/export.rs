@@ -83,9 +83,14 @@ async fn restore_(ctx: &Ctx) -> Reply {
         return Err(engine_error(Error::KeyNamePath));
     }
     let name = (!name.is_empty()).then_some(name);
-    transit(ctx)?
+    let policy = transit(ctx)?
         .restore(name, blob, f.bool("force").unwrap_or(false))
         .await
         .map_err(engine_error)?;
+    super::key_changed(
+        ctx,
+        audit_config::ComplianceAction::Restore,
+        policy.name().as_str(),
+    );
     Ok(vault::no_content())
 }

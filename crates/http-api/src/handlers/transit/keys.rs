@@ -3,7 +3,9 @@
 use serde_json::{Map, Value, json};
 use transit_crypto::{ConfigChange, Error, KeyOptions, Policy, Stamp, gotime};
 
-use super::{Reply, engine_error, fields, key_name, respond, transit};
+use audit_config::ComplianceAction;
+
+use super::{Reply, engine_error, fields, key_changed, key_name, respond, transit};
 use crate::ctx::{Body, Ctx};
 use crate::family::vault::{self, Envelope, VaultError};
 use crate::vault::request::{Kind, Schema};
@@ -160,10 +162,13 @@ async fn create_(ctx: &Ctx) -> Reply {
         f.int("key_size").unwrap_or(0),
     )
     .map_err(engine_error)?;
-    let (policy, _created) = transit(ctx)?
+    let (policy, created) = transit(ctx)?
         .create(&name, &options)
         .await
         .map_err(engine_error)?;
+    if created {
+        key_changed(ctx, ComplianceAction::Create, name.as_str());
+    }
     Ok(key_reply(ctx, &policy, f.warnings()))
 }
 
@@ -203,6 +208,7 @@ async fn delete_(ctx: &Ctx) -> Reply {
     let f = fields(ctx, &[("name", Kind::Str)])?;
     let name = key_name(&f)?;
     transit(ctx)?.delete(&name).await.map_err(engine_error)?;
+    key_changed(ctx, ComplianceAction::Delete, name.as_str());
     Ok(vault::no_content())
 }
 
@@ -239,6 +245,7 @@ async fn config_(ctx: &Ctx) -> Reply {
         })
         .await
         .map_err(engine_error)?;
+    key_changed(ctx, ComplianceAction::Config, name.as_str());
     let mut warnings = f.warnings().to_vec();
     warnings.extend(warning);
     Ok(key_reply(ctx, &policy, &warnings))
@@ -259,6 +266,7 @@ async fn rotate_(ctx: &Ctx) -> Reply {
     let f = fields(ctx, ROTATE)?;
     let name = key_name(&f)?;
     let policy = transit(ctx)?.rotate(&name).await.map_err(engine_error)?;
+    key_changed(ctx, ComplianceAction::Rotate, name.as_str());
     Ok(key_reply(ctx, &policy, f.warnings()))
 }
 
@@ -280,5 +288,6 @@ async fn trim_(ctx: &Ctx) -> Reply {
         })
         .await
         .map_err(engine_error)?;
+    key_changed(ctx, ComplianceAction::Trim, name.as_str());
     Ok(key_reply(ctx, &policy, f.warnings()))
 }

@@ -72,6 +72,19 @@ pub(crate) fn transit(ctx: &Ctx) -> Result<Arc<Transit>, VaultError> {
         .ok_or_else(VaultError::unsupported_path)
 }
 
+/// Audits a change to a transit key (`audit-collection`), named
+/// `<mount path><key>` (`transit/orders`).
+pub(crate) fn key_changed(ctx: &Ctx, action: audit_config::ComplianceAction, key: &str) {
+    let mount = ctx.mount.as_ref().map_or("", |m| m.path.as_str());
+    crate::audit::changed(
+        ctx,
+        audit_config::AuditTopic::Collection,
+        action,
+        "transit/keys",
+        vec![format!("{mount}{key}")],
+    );
+}
+
 /// The `{name}` capture (the router has checked it against Vault's rule).
 pub(crate) fn key_name(fields: &Fields<'_>) -> Result<KeyName, VaultError> {
     fields
