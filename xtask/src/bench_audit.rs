@@ -234,7 +234,7 @@ pub(crate) fn audit() -> anyhow::Result<()> {
     writeln!(doc)?;
     writeln!(
         doc,
-        "In process (criterion, `crates/http-api/benches/audit.rs`, one thread, bench profile): one request through `Api::handle`; \"on\" is an audit log with every category on (AUTHENTICATED and GRANTED_PRIVILEGES for each request, the body logged after redaction), \"off\" no audit log. Medians of 30 samples."
+        "In process (criterion, `crates/http-api/benches/audit.rs`, one request thread, bench profile, mimalloc as in the server): one request through `Api::handle`; \"on\" is an audit log with every category on (AUTHENTICATED and GRANTED_PRIVILEGES for each request, the body logged after redaction), \"off\" no audit log. Medians of 30 samples."
     )?;
     writeln!(doc)?;
     writeln!(
