@@ -30,6 +30,8 @@
 //!   process, and wrk over HTTPS with every category on against off) and
 //!   the secret store's rotation of 100,000 secrets against the bare
 //!   cryptography; writes its section of `docs/performance.md`.
+//! - `bench idle`: the server's resident memory per idle TLS connection,
+//!   over 10,000 connections, on a release build (`docs/reliability.md`).
 #![forbid(unsafe_code)]
 
 mod bench;
@@ -315,7 +317,29 @@ fn bench(what: &[String]) -> anyhow::Result<()> {
             run(c)
         }
         Some("audit") => bench_audit::audit(),
-        _ => bail!("usage: cargo xtask bench authz|transit|tls|audit"),
+        Some("idle") => {
+            step("memory per idle TLS connection, 10,000 connections (release build)");
+            let mut c = cargo();
+            c.args(["build", "--release", "-p", "keyward"]);
+            run(c)?;
+            let mut c = cargo();
+            c.args([
+                "run",
+                "--release",
+                "-p",
+                "keyward-tests",
+                "--bin",
+                "idle-conns",
+                "--",
+                "10000",
+            ])
+            .env(
+                "KEYWARD_BIN",
+                root().join("target").join("release").join("keyward"),
+            );
+            run(c)
+        }
+        _ => bail!("usage: cargo xtask bench authz|transit|tls|audit|idle"),
     }
 }
 

@@ -232,6 +232,7 @@ pub(crate) async fn run(args: ServerArgs) -> anyhow::Result<()> {
             security: settings.security.clone(),
             security_bootstrap: bootstrap,
             unauthenticated_metrics: settings.unauthenticated_metrics_access,
+            body_read_timeout: settings.body_read_timeout,
             audit: AuditSettings {
                 readonly: settings.audit.readonly.clone(),
             },
@@ -303,6 +304,7 @@ pub(crate) async fn run(args: ServerArgs) -> anyhow::Result<()> {
         listener,
         tls.clone(),
         api.clone(),
+        crate::limits::Gate::new(settings.limits),
         stop_rx.clone(),
         DRAIN,
     ));

@@ -62,6 +62,9 @@ pub struct Services {
 pub struct ApiConfig {
     /// Bodies larger than this are refused with 413 (default 32 MiB, as Vault).
     pub max_body_bytes: usize,
+    /// A body that takes longer than this to arrive is refused with 408
+    /// (Vault's `http_read_timeout`, default 30 s); zero: no limit.
+    pub body_read_timeout: std::time::Duration,
     /// The version reported by health endpoints.
     pub version: String,
     /// The `plugins.security.*` settings (the `[security]` table).
@@ -80,6 +83,7 @@ impl Default for ApiConfig {
     fn default() -> Self {
         ApiConfig {
             max_body_bytes: 32 * 1024 * 1024,
+            body_read_timeout: std::time::Duration::from_secs(30),
             version: env!("CARGO_PKG_VERSION").to_string(),
             security: SecuritySettings::default(),
             security_bootstrap: None,
@@ -434,7 +438,8 @@ impl Api {
         let small = !chunked && announced.unwrap_or(0) <= EARLY_READ_LIMIT;
         let (mut response, family) = if small {
             let (parts, body) = req.into_parts();
-            match read_limited(body, self.state().config.max_body_bytes).await {
+            let config = &self.state().config;
+            match read_limited(body, config.max_body_bytes, config.body_read_timeout).await {
                 Ok(bytes) => {
                     let req = Request::from_parts(parts, http_body_util::Full::new(bytes));
                     self.dispatch(req, conn, &request_id).await
@@ -752,7 +757,7 @@ impl Api {
         }
 
         let limit = state.config.max_body_bytes;
-        let body = match read_limited(body, limit).await {
+        let body = match read_limited(body, limit, state.config.body_read_timeout).await {
             Ok(b) => b,
             Err(refusal) => return (family::refuse(family, refusal), family),
         };

@@ -81,6 +81,11 @@ pub(crate) fn refuse(refusal: Refusal) -> http::Response<Body> {
             "PAYLOAD_TOO_LARGE",
             &format!("request body is larger than the limit of {limit} bytes"),
         ),
+        Refusal::BodyTimeout { timeout } => message(
+            StatusCode::REQUEST_TIMEOUT,
+            "REQUEST_TIMEOUT",
+            &super::body_timeout_message(timeout),
+        ),
         Refusal::BadBody(reason) => message(
             StatusCode::BAD_REQUEST,
             "BAD_REQUEST",

@@ -34,6 +34,8 @@ pub(crate) enum Refusal {
     },
     /// The body is larger than the limit.
     TooLarge { limit: usize },
+    /// The body did not arrive within the read timeout.
+    BodyTimeout { timeout: std::time::Duration },
     /// The security REST API's gate refused (the reason follows
     /// `No permission to access REST API: `).
     GateDenied(String),
@@ -92,4 +94,12 @@ pub(crate) fn json_response(
         .header(http::header::CONTENT_TYPE, content_type)
         .body(Body::from(bytes))
         .unwrap_or_else(|_| http::Response::new(Body::default()))
+}
+
+/// The message of [`Refusal::BodyTimeout`], the same in every family.
+pub(crate) fn body_timeout_message(timeout: std::time::Duration) -> String {
+    format!(
+        "the request body did not arrive within {} ms (http_read_timeout); send it faster or raise --http-read-timeout",
+        timeout.as_millis()
+    )
 }

@@ -301,6 +301,10 @@ pub(crate) fn refuse(refusal: Refusal) -> http::Response<Body> {
             StatusCode::PAYLOAD_TOO_LARGE,
             "http: request body too large",
         ),
+        Refusal::BodyTimeout { timeout } => VaultError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            super::body_timeout_message(timeout),
+        ),
         Refusal::BadBody(reason) => {
             VaultError::bad_request(format!("error reading request body: {reason}"))
         }
