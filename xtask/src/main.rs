@@ -30,6 +30,9 @@
 //!   process, and wrk over HTTPS with every category on against off) and
 //!   the secret store's rotation of 100,000 secrets against the bare
 //!   cryptography; writes its section of `docs/performance.md`.
+//! - `chaos [ROUNDS]`: the crash campaign (kill -9 under writes from every
+//!   API family, every acknowledged write checked after each restart; then
+//!   a full disk on a small tmpfs). Part of `ci` with 50 rounds.
 //! - `bench idle`: the server's resident memory per idle TLS connection,
 //!   over 10,000 connections, on a release build (`docs/reliability.md`).
 #![forbid(unsafe_code)]
@@ -248,6 +251,9 @@ fn ci() -> anyhow::Result<()> {
     step("Vault conformance against OpenBao");
     conformance(&["vault".to_string()])?;
 
+    step("crash campaign: 50 rounds of kill -9 under writes, then a full disk");
+    chaos(&bin, "50")?;
+
     step("fuzz smoke run (10 s per target)");
     if fuzz_available() {
         fuzz(10)?;
@@ -259,6 +265,25 @@ fn ci() -> anyhow::Result<()> {
 
     eprintln!("\nxtask ci: all checks passed");
     Ok(())
+}
+
+/// `cargo xtask chaos [ROUNDS]`: kill -9 under writes from every API
+/// family, ROUNDS times, checking every acknowledged write after each
+/// restart; then the full-disk campaign (tests/src/bin/chaos.rs).
+fn chaos(bin: &Path, rounds: &str) -> anyhow::Result<()> {
+    let mut c = cargo();
+    c.args([
+        "run",
+        "-p",
+        "keyward-tests",
+        "--bin",
+        "chaos",
+        "--",
+        rounds,
+        "--disk-full",
+    ])
+    .env("KEYWARD_BIN", bin);
+    run(c)
 }
 
 fn bench(what: &[String]) -> anyhow::Result<()> {
@@ -359,6 +384,10 @@ fn main() -> anyhow::Result<()> {
             fuzz(seconds)
         }
         Some("bench") => bench(&args[1..]),
+        Some("chaos") => {
+            let bin = build_server()?;
+            chaos(&bin, args.get(1).map(String::as_str).unwrap_or("50"))
+        }
         _ => {
             eprintln!(
                 "usage: cargo xtask <ci | openapi | venv | pytest [ARGS] | conformance vault | fuzz [--seconds N] | bench authz|transit|tls|audit>"

@@ -452,6 +452,14 @@ impl Api {
         } else {
             self.dispatch(req, conn, &request_id).await
         };
+        // A failure caused by the store refusing writes (a full disk, an I/O
+        // error) is not a bug of the route: say so, as 503, in the family's
+        // shape, instead of the route's 500.
+        if response.status() == http::StatusCode::INTERNAL_SERVER_ERROR
+            && let Some(reason) = self.state().barrier.write_failure()
+        {
+            response = family::refuse(family, Refusal::StoreUnavailable { reason });
+        }
         if !small && http1 && response.status().as_u16() >= 400 {
             response.headers_mut().insert(
                 http::header::CONNECTION,

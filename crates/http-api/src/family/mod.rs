@@ -34,6 +34,8 @@ pub(crate) enum Refusal {
     },
     /// The body is larger than the limit.
     TooLarge { limit: usize },
+    /// The store refuses writes (the reason is the store's, e.g. a full disk).
+    StoreUnavailable { reason: String },
     /// The body did not arrive within the read timeout.
     BodyTimeout { timeout: std::time::Duration },
     /// The security REST API's gate refused (the reason follows
@@ -94,6 +96,13 @@ pub(crate) fn json_response(
         .header(http::header::CONTENT_TYPE, content_type)
         .body(Body::from(bytes))
         .unwrap_or_else(|_| http::Response::new(Body::default()))
+}
+
+/// The message of [`Refusal::StoreUnavailable`], the same in every family.
+pub(crate) fn store_unavailable_message(reason: &str) -> String {
+    format!(
+        "the store refuses writes: {reason}; free space on the data dir's disk (or fix its I/O error): reads are still served and writes resume by themselves"
+    )
 }
 
 /// The message of [`Refusal::BodyTimeout`], the same in every family.

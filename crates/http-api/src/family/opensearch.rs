@@ -303,6 +303,10 @@ pub(crate) fn refuse(refusal: Refusal) -> http::Response<Body> {
             StatusCode::PAYLOAD_TOO_LARGE,
             &format!("request body is larger than the limit of {limit} bytes"),
         ),
+        Refusal::StoreUnavailable { reason } => status_message(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &super::store_unavailable_message(&reason),
+        ),
         Refusal::BodyTimeout { timeout } => status_message(
             StatusCode::REQUEST_TIMEOUT,
             &super::body_timeout_message(timeout),

@@ -226,9 +226,23 @@ impl TokenStore {
         now: Timestamp,
     ) -> Result<Arc<TokenEntry>, TokenError> {
         let _w = self.writes.lock().await;
+        let id = TokenId::of(token);
+        // The same root token again (a dev server's restart) keeps its
+        // accessor: the tokens it created name their parent by accessor,
+        // and a new one would orphan (and so revoke) every one of them.
+        let existing = self
+            .state()
+            .by_id
+            .get(&id)
+            .filter(|e| e.path == "auth/token/root")
+            .cloned();
+        let accessor = match &existing {
+            Some(e) => e.accessor.clone(),
+            None => random_string(&self.rng, 24)?,
+        };
         let entry = TokenEntry {
-            id: TokenId::of(token),
-            accessor: random_string(&self.rng, 24)?,
+            id,
+            accessor,
             policies: vec!["root".into()],
             parent: None,
             display_name: "root".into(),
@@ -535,6 +549,33 @@ mod tests {
                 .lookup(&SecretString::from("root-token".to_string()), t(99_999_999))
                 .is_some()
         );
+    }
+
+    #[tokio::test]
+    async fn the_same_root_token_again_keeps_the_tokens_it_created() {
+        let (barrier, s) = store().await;
+        let root_token = SecretString::from("dev-root".to_string());
+        let root = s.put_root(&root_token, t(0)).await.unwrap();
+        let (child_tok, _) = s
+            .create(
+                Some(&root),
+                req(&["p"], None),
+                "auth/token/create",
+                None,
+                t(1),
+            )
+            .await
+            .unwrap();
+        // A dev server's restart sets the same root token again.
+        let reopened = TokenStore::open(barrier.clone()).await.unwrap();
+        let again = reopened.put_root(&root_token, t(2)).await.unwrap();
+        assert_eq!(again.accessor, root.accessor);
+        assert!(reopened.lookup(&child_tok, t(3)).is_some());
+        // Another root token replaces it, and its children go with it.
+        let other = SecretString::from("other-root".to_string());
+        reopened.put_root(&other, t(4)).await.unwrap();
+        assert!(reopened.lookup(&root_token, t(5)).is_none());
+        assert!(reopened.lookup(&child_tok, t(5)).is_none());
     }
 
     #[tokio::test]
