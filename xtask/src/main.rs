@@ -30,6 +30,9 @@
 //!   process, and wrk over HTTPS with every category on against off) and
 //!   the secret store's rotation of 100,000 secrets against the bare
 //!   cryptography; writes its section of `docs/performance.md`.
+//! - `schemathesis`: schema-driven testing of every operation of
+//!   docs/openapi.json against a dev server (no 5xx, answers as documented);
+//!   part of `ci` with a bounded number of examples.
 //! - `chaos [ROUNDS]`: the crash campaign (kill -9 under writes from every
 //!   API family, every acknowledged write checked after each restart; then
 //!   a full disk on a small tmpfs). Part of `ci` with 50 rounds.
@@ -155,6 +158,23 @@ fn conformance(what: &[String]) -> anyhow::Result<()> {
     run(c)
 }
 
+/// `cargo xtask schemathesis [--max-examples N] [--max-time S]`: every
+/// operation of docs/openapi.json against a dev server
+/// (tests/schemathesis/run.py): no 5xx, answers as documented.
+fn schemathesis(extra: &[String]) -> anyhow::Result<()> {
+    let bin = build_server()?;
+    let venv = venv()?;
+    let mut c = Command::new(venv.join("bin").join("python"));
+    c.current_dir(root())
+        .arg("tests/schemathesis/run.py")
+        .arg("--keyward")
+        .arg(&bin)
+        .arg("--st")
+        .arg(venv.join("bin").join("st"))
+        .args(extra);
+    run(c)
+}
+
 fn openapi() -> anyhow::Result<()> {
     let out = cargo()
         .args(["run", "--quiet", "-p", "keyward", "--", "openapi"])
@@ -250,6 +270,14 @@ fn ci() -> anyhow::Result<()> {
 
     step("Vault conformance against OpenBao");
     conformance(&["vault".to_string()])?;
+
+    step("schemathesis: every documented operation, bounded examples");
+    schemathesis(&[
+        "--max-examples".to_string(),
+        "8".to_string(),
+        "--max-time".to_string(),
+        "120".to_string(),
+    ])?;
 
     step("crash campaign: 50 rounds of kill -9 under writes, then a full disk");
     chaos(&bin, "50")?;
@@ -384,6 +412,7 @@ fn main() -> anyhow::Result<()> {
             fuzz(seconds)
         }
         Some("bench") => bench(&args[1..]),
+        Some("schemathesis") => schemathesis(&args[1..]),
         Some("chaos") => {
             let bin = build_server()?;
             chaos(&bin, args.get(1).map(String::as_str).unwrap_or("50"))

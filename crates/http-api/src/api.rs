@@ -498,6 +498,38 @@ impl Api {
     {
         let (mut parts, body) = req.into_parts();
         let path = parts.uri.path().to_string();
+        // Vault answers a method it has no operation for (TRACE, OPTIONS,
+        // ...) with 405 before it looks at the token.
+        if (path == "/v1" || path.starts_with("/v1/")) && !vault_method(&parts.method) {
+            let mut response = VaultError {
+                status: http::StatusCode::METHOD_NOT_ALLOWED,
+                errors: Vec::new(),
+            }
+            .into_response();
+            // The methods of the path, or of the engine route under its
+            // first segment taken as a mount (mounted or not: the method is
+            // refused either way).
+            let allowed = match self.router.find(&parts.method, &path) {
+                Match::MethodNotAllowed { allowed, .. } => allowed,
+                _ => path
+                    .strip_prefix("/v1/")
+                    .and_then(|rest| rest.split_once('/'))
+                    .map(|(_, after)| {
+                        match self
+                            .router
+                            .find_mounted(&parts.method, &format!("/{after}"))
+                        {
+                            Match::MethodNotAllowed { allowed, .. } => allowed,
+                            _ => Vec::new(),
+                        }
+                    })
+                    .unwrap_or_default(),
+            };
+            if let Some(allow) = family::allow_header(&allowed) {
+                response.headers_mut().insert(http::header::ALLOW, allow);
+            }
+            return (response, Family::Vault);
+        }
         // Vault's `GET ?list=true` is the LIST verb.
         if parts.method == Method::GET && path.starts_with("/v1/") {
             match list_flag(parts.uri.query()) {
@@ -590,7 +622,13 @@ impl Api {
                     && !(state.config.unauthenticated_metrics && r.path == METRICS_PATH)
             }
             // ArangoDB authenticates before it routes: 401 comes first.
-            None => allowlist_on || family == Family::Vault || family == Family::Arango,
+            // Vault too, except on a path whose routes need no token
+            // (`sys/health`, a login): a wrong method there is a 405.
+            None => {
+                allowlist_on
+                    || family == Family::Arango
+                    || (family == Family::Vault && !self.open_path(miss.as_ref(), &path))
+            }
         };
         let cert_dn = client_certificate_dn(&conn);
         let admin_cert = cert_dn
@@ -923,6 +961,18 @@ impl Api {
         }
     }
 
+    /// True when the path exists only for other methods, and every route
+    /// it has is open (needs no credentials).
+    fn open_path(&self, miss: Option<&Match<'_>>, path: &str) -> bool {
+        let Some(Match::MethodNotAllowed { allowed, .. }) = miss else {
+            return false;
+        };
+        allowed.iter().all(|m| {
+            matches!(self.router.find(m, path),
+                Match::Route { route, .. } if route.permission == Permission::Open)
+        })
+    }
+
     fn feature_on(&self, feature: Feature) -> bool {
         match feature {
             Feature::NodesDn => {
@@ -1068,6 +1118,14 @@ fn list_flag(query: Option<&str>) -> Result<bool, ()> {
     }
 }
 
+/// The HTTP methods Vault maps to an operation (LIST is Vault's own).
+fn vault_method(method: &Method) -> bool {
+    matches!(
+        *method,
+        Method::GET | Method::HEAD | Method::POST | Method::PUT | Method::DELETE | Method::PATCH
+    ) || method.as_str() == "LIST"
+}
+
 #[cfg(test)]
 mod tests {
     use super::unknown_parameter;
@@ -1090,3 +1148,4 @@ mod tests {
         );
     }
 }
+

@@ -60,12 +60,44 @@ pub(crate) const BAD_HEADERS: &str = "Illegal parameter in http or transport req
 
 /// Renders a refusal in the family's shape.
 pub(crate) fn refuse(family: Family, refusal: Refusal) -> http::Response<Body> {
-    match family {
+    // RFC 9110: a 405 lists what the resource allows.
+    let allow = match &refusal {
+        Refusal::MethodNotAllowed { allowed, .. } => allow_header(allowed),
+        _ => None,
+    };
+    let mut response = match family {
         Family::Vault => vault::refuse(refusal),
         Family::OpenSearch => opensearch::refuse(refusal),
         Family::Arango => arango::refuse(refusal),
         Family::Atlassian => atlassian::refuse(refusal),
+    };
+    if let Some(allow) = allow
+        && response.status() == http::StatusCode::METHOD_NOT_ALLOWED
+    {
+        response.headers_mut().insert(http::header::ALLOW, allow);
     }
+    response
+}
+
+/// The `Allow` header of a 405: the methods the path has.
+pub(crate) fn allow_header(allowed: &[Method]) -> Option<http::HeaderValue> {
+    if allowed.is_empty() {
+        return None;
+    }
+    // Vault's LIST travels as `GET ?list=true` over HTTP: named so.
+    let mut names: Vec<&str> = allowed
+        .iter()
+        .map(|m| {
+            if m.as_str() == "LIST" {
+                "GET"
+            } else {
+                m.as_str()
+            }
+        })
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    http::HeaderValue::from_str(&names.join(", ")).ok()
 }
 
 /// The family a path belongs to when no route matched it.
