@@ -37,4 +37,6 @@ pub use error::{Error, KeyRingError};
 pub use keyring::{KeyRing, KeyVersion, VersionEntry};
 pub use secrets::{AesKeyId, Rotation, SecretName, SecretStore, SecretsError};
 pub use snapshot::Snapshot;
-pub use store::{MemoryStore, RedbStore, Store, StoreFuture, WriteBatch, WriteOp};
+#[cfg(feature = "redb")]
+pub use store::RedbStore;
+pub use store::{MemoryStore, Store, StoreFuture, WriteBatch, WriteOp};
