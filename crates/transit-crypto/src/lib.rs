@@ -90,7 +90,7 @@ mod mac;
 mod material;
 mod name;
 mod policy;
-pub mod prefixed;
+mod prefixed;
 pub mod random;
 mod secret;
 mod sign;
