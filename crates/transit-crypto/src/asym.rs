@@ -8,7 +8,9 @@
 //! the 32-byte seed; ECDSA: the scalar; RSA: PKCS#8 DER) and the public part
 //! (ed25519: 32 bytes; ECDSA: the uncompressed SEC1 point; RSA: SPKI DER).
 
+#[cfg(feature = "rsa")]
 use std::collections::HashMap;
+#[cfg(feature = "rsa")]
 use std::sync::{Mutex, OnceLock};
 
 #[cfg(feature = "rsa")]
@@ -168,6 +170,7 @@ pub(crate) struct StoredParts {
     pub(crate) public: Vec<u8>,
 }
 
+#[cfg(feature = "rsa")]
 fn randomness() -> Error {
     Error::Randomness
 }
@@ -189,6 +192,8 @@ fn go_type_name(alg: &Algorithm, private: bool) -> &'static str {
 }
 
 /// A key parsed from an import, before it is checked against the type.
+// Without `rsa` the RSA forms are recognized (to name them in errors) but never used.
+#[cfg_attr(not(feature = "rsa"), allow(dead_code))]
 enum Parsed {
     Ed25519Seed(Zeroizing<Vec<u8>>),
     Ed25519Public(Vec<u8>),
@@ -960,6 +965,16 @@ impl RsaHash {
         })
     }
 
+    /// The length of a digest of this hash.
+    fn digest_len(self) -> usize {
+        match self {
+            RsaHash::Sha1 => 20,
+            RsaHash::Sha256 => 32,
+            RsaHash::Sha384 => 48,
+            RsaHash::Sha512 => 64,
+        }
+    }
+
     /// The DigestInfo prefix of PKCS#1 v1.5 for this hash.
     fn digest_info_prefix(self) -> &'static [u8] {
         match self {
@@ -995,7 +1010,7 @@ impl RsaHash {
         .into_iter()
         .find_map(|h| {
             let prefix = h.digest_info_prefix();
-            let len = h.algorithms().map(|(_, l)| l).ok()?;
+            let len = h.digest_len();
             (raw.len() == prefix.len() + len && raw.starts_with(prefix))
                 .then(|| (h, &raw[prefix.len()..]))
         })

@@ -90,7 +90,7 @@ mod mac;
 mod material;
 mod name;
 mod policy;
-mod prefixed;
+pub mod prefixed;
 pub mod random;
 mod secret;
 mod sign;

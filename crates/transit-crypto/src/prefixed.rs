@@ -1,10 +1,10 @@
 //! The `vault:v<N>:<base64>` framing of ciphertexts and HMACs.
 
 /// The literal before the version number.
-pub(crate) const PREFIX: &str = "vault:v";
+pub const PREFIX: &str = "vault:v";
 
 /// `vault:v<version>:<payload>`.
-pub(crate) fn format(version: u32, payload_base64: &str) -> String {
+pub fn format(version: u32, payload_base64: &str) -> String {
     let mut s = String::with_capacity(PREFIX.len() + 12 + payload_base64.len());
     s.push_str(PREFIX);
     s.push_str(&version.to_string());
@@ -15,14 +15,14 @@ pub(crate) fn format(version: u32, payload_base64: &str) -> String {
 
 /// `vault:v<version>:` + base64(`payload`), encoded straight into the
 /// output (one allocation: ciphertexts are the hot path).
-pub(crate) fn format_encoded(version: u32, payload: &[u8]) -> String {
+pub fn format_encoded(version: u32, payload: &[u8]) -> String {
     let mut s = String::new();
     write_encoded(&mut s, version, payload);
     s
 }
 
 /// Appends `vault:v<version>:` + base64(`payload`) to `out`.
-pub(crate) fn write_encoded(out: &mut String, version: u32, payload: &[u8]) {
+pub fn write_encoded(out: &mut String, version: u32, payload: &[u8]) {
     use base64::Engine;
     out.reserve(PREFIX.len() + 12 + payload.len().div_ceil(3) * 4);
     out.push_str(PREFIX);
@@ -33,7 +33,7 @@ pub(crate) fn write_encoded(out: &mut String, version: u32, payload: &[u8]) {
 
 /// What is wrong with a framed value (each caller words it its own way).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum FrameError {
+pub enum FrameError {
     /// It does not start with `vault:v`.
     NoPrefix,
     /// There is no `:` after the version.
@@ -44,7 +44,7 @@ pub(crate) enum FrameError {
 
 /// Splits `vault:v<N>:<rest>` into the version (which may be zero or
 /// negative, as Go's `Atoi` reads it) and the rest, still base64.
-pub(crate) fn parse(value: &str) -> Result<(i64, &str), FrameError> {
+pub fn parse(value: &str) -> Result<(i64, &str), FrameError> {
     let rest = value.strip_prefix(PREFIX).ok_or(FrameError::NoPrefix)?;
     let (version, payload) = rest.split_once(':').ok_or(FrameError::Fields)?;
     // Rust's integer parser accepts exactly what Go's Atoi accepts: an
