@@ -120,8 +120,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let health = call(addr, "GET", "/v1/sys/health", None, "").await?;
     assert_eq!(health.status, 200);
     assert_eq!(health.json()["sealed"], false);
-    let created = call(addr, "POST", "/v1/transit/keys/orders", Some(ROOT_TOKEN), "{}").await?;
-    assert!(created.status == 200 || created.status == 204, "{created:?}");
+    let created = call(
+        addr,
+        "POST",
+        "/v1/transit/keys/orders",
+        Some(ROOT_TOKEN),
+        "{}",
+    )
+    .await?;
+    assert!(
+        created.status == 200 || created.status == 204,
+        "{created:?}"
+    );
     let plaintext = base64::engine::general_purpose::STANDARD.encode("order #1234: 3 widgets");
     let encrypted = call(
         addr,
@@ -150,7 +160,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // keyward's authorization and error shapes come along unchanged.
     let anonymous = call(addr, "GET", "/v1/transit/keys/orders", None, "").await?;
     assert_eq!(anonymous.status, 403);
-    assert_eq!(anonymous.json(), serde_json::json!({"errors": ["permission denied"]}));
+    assert_eq!(
+        anonymous.json(),
+        serde_json::json!({"errors": ["permission denied"]})
+    );
     let bad = call(
         addr,
         "POST",
@@ -160,7 +173,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     )
     .await?;
     assert_eq!(bad.status, 400, "{bad:?}");
-    let security = call(addr, "GET", "/_plugins/_security/api/internalusers", None, "").await?;
+    let security = call(
+        addr,
+        "GET",
+        "/_plugins/_security/api/internalusers",
+        None,
+        "",
+    )
+    .await?;
     assert_eq!(security.status, 401);
 
     server.abort();

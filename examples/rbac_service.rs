@@ -83,14 +83,25 @@ impl Service {
 
     /// HTTP Basic → principal, through the login cache.
     async fn authenticate(&self, req: &Request<Incoming>) -> Option<Principal> {
-        let header = req.headers().get(http::header::AUTHORIZATION)?.to_str().ok()?;
+        let header = req
+            .headers()
+            .get(http::header::AUTHORIZATION)?
+            .to_str()
+            .ok()?;
         let encoded = header.strip_prefix("Basic ")?;
-        let decoded = base64::engine::general_purpose::STANDARD.decode(encoded).ok()?;
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(encoded)
+            .ok()?;
         let decoded = String::from_utf8(decoded).ok()?;
         let (user, password) = decoded.split_once(':')?;
         let generation = self.logins.generation();
         self.logins
-            .login(user, SecretString::from(password.to_string()), &self.config, generation)
+            .login(
+                user,
+                SecretString::from(password.to_string()),
+                &self.config,
+                generation,
+            )
             .await
     }
 
@@ -118,7 +129,10 @@ impl Service {
         if !self.evaluator.allows(&roles, action) {
             return reply(
                 StatusCode::FORBIDDEN,
-                format!("no permissions for [{action}] and User [name={}]\n", principal.name()),
+                format!(
+                    "no permissions for [{action}] and User [name={}]\n",
+                    principal.name()
+                ),
             );
         }
         match (req.method().clone(), req.uri().path()) {

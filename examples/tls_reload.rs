@@ -52,7 +52,9 @@ impl Pki {
     fn leaf(&self, cn: &str) -> Result<(String, String), rcgen::Error> {
         let key = KeyPair::generate()?;
         let mut params = CertificateParams::new(vec!["localhost".to_string()])?;
-        params.distinguished_name.push(rcgen::DnType::CommonName, cn);
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, cn);
         let cert = params.signed_by(&key, &self.issuer)?;
         Ok((cert.pem(), key.serialize_pem()))
     }
@@ -82,7 +84,9 @@ async fn serve(listener: tokio::net::TcpListener, tls: Arc<ReloadableTls>) {
                 return;
             };
             let svc = hyper::service::service_fn(|_req| async {
-                Ok::<_, Infallible>(hyper::Response::new(Full::new(Bytes::from_static(b"hello"))))
+                Ok::<_, Infallible>(hyper::Response::new(Full::new(Bytes::from_static(
+                    b"hello",
+                ))))
             });
             let _ = hyper::server::conn::http1::Builder::new()
                 .serve_connection(TokioIo::new(stream), svc)
@@ -126,7 +130,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let second = pki.leaf("second")?;
     install(dir.path(), &first)?;
 
-    let files = TlsFiles::simple(dir.path().join("server.pem"), dir.path().join("server-key.pem"));
+    let files = TlsFiles::simple(
+        dir.path().join("server.pem"),
+        dir.path().join("server-key.pem"),
+    );
     let tls = Arc::new(ReloadableTls::new(files, unix_now())?);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
@@ -171,6 +178,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     assert_eq!(served(&still), der(&second.0));
 
     server.abort();
-    println!("tls_reload: ok: reloaded without a restart; open connections kept; broken files refused ({reason})");
+    println!(
+        "tls_reload: ok: reloaded without a restart; open connections kept; broken files refused ({reason})"
+    );
     Ok(())
 }

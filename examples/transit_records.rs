@@ -97,7 +97,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let opened = decrypt_all(&key, &records)?;
     assert_eq!(opened, plaintexts.map(|(_, t)| t.to_string()));
     let moved = key.decrypt(&records["cust-001"], &bound_to("cust-002"));
-    assert!(moved.is_err(), "associated data binds a ciphertext to its record");
+    assert!(
+        moved.is_err(),
+        "associated data binds a ciphertext to its record"
+    );
 
     // 4: rotate, rewrap everything, retire version 1.
     let key = transit.rotate(&name).await?;
@@ -107,10 +110,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         assert_eq!(rewrapped.version, 2);
         *ct = rewrapped.ciphertext;
     }
-    let old = key.encrypt(b"kept at version 1", &CipherInput {
-        key_version: 1,
-        ..CipherInput::default()
-    })?;
+    let old = key.encrypt(
+        b"kept at version 1",
+        &CipherInput {
+            key_version: 1,
+            ..CipherInput::default()
+        },
+    )?;
     let change = ConfigChange {
         min_decryption_version: Some(2),
         ..ConfigChange::default()
@@ -123,7 +129,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .await?;
     assert_eq!(key.min_decryption_version(), 2);
     assert!(
-        matches!(key.decrypt(&old.ciphertext, &CipherInput::default()), Err(Error::TooOld)),
+        matches!(
+            key.decrypt(&old.ciphertext, &CipherInput::default()),
+            Err(Error::TooOld)
+        ),
         "version 1 is retired"
     );
     assert_eq!(decrypt_all(&key, &records)?.len(), 3);
@@ -131,7 +140,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // 5: close, reopen, decrypt again.
     drop((key, transit, _barrier));
     let (_barrier, transit) = open(&data_dir).await?;
-    let key = transit.get(&name).await?.ok_or("the key survived the restart")?;
+    let key = transit
+        .get(&name)
+        .await?
+        .ok_or("the key survived the restart")?;
     assert_eq!(key.latest_version(), 2);
     assert_eq!(key.min_decryption_version(), 2);
     assert_eq!(
@@ -143,7 +155,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let backup = transit.backup(&name).await?;
     std::fs::write(data_dir.join("backup.txt"), &backup)?;
     let restored = Transit::open(
-        Arc::new(Barrier::ephemeral(Arc::new(keyring_core::MemoryStore::new()))?),
+        Arc::new(Barrier::ephemeral(Arc::new(
+            keyring_core::MemoryStore::new(),
+        ))?),
         PREFIX,
         Arc::new(SystemClock),
     )

@@ -81,7 +81,11 @@ fn server_restore(server: &Server, key: &str, backup: &str) {
         "POST",
         &format!("/v1/transit/restore/{key}"),
         &[],
-        Some(json!({ "backup": backup, "force": true }).to_string().as_bytes()),
+        Some(
+            json!({ "backup": backup, "force": true })
+                .to_string()
+                .as_bytes(),
+        ),
     );
     assert_eq!(r.status, 204, "{}", r.body);
 }
@@ -208,7 +212,9 @@ fn ciphertexts_cross_between_the_library_and_the_server() {
             .ciphertext
     });
     assert!(offline.starts_with("vault:v3:"), "{offline}");
-    server.restart().expect("server starts on the same data dir");
+    server
+        .restart()
+        .expect("server starts on the same data dir");
     let r = server
         .root_client()
         .request("GET", "/v1/transit/keys/shared", &[], None);
@@ -299,10 +305,20 @@ fn cases() -> Vec<Case> {
         c("GET", "/v1/transit/keys/missing", Root, ""),
         c("GET", "/v1/transit/keys/k1", None, ""),
         c("GET", "/v1/transit/keys/k1", BadToken, ""),
-        c("POST", "/v1/transit/hash/sha2-256", Root, r#"{"input":"aGVsbG8="}"#),
+        c(
+            "POST",
+            "/v1/transit/hash/sha2-256",
+            Root,
+            r#"{"input":"aGVsbG8="}"#,
+        ),
         c("GET", "/v1/nothing/here", Root, ""),
         c("GET", "/v1/auth/token/lookup-self", Root, ""),
-        c("GET", "/_plugins/_security/api/internalusers/admin", Admin, ""),
+        c(
+            "GET",
+            "/_plugins/_security/api/internalusers/admin",
+            Admin,
+            "",
+        ),
         c("GET", "/_plugins/_security/api/roles/all_access", Admin, ""),
         c("GET", "/_plugins/_security/api/internalusers", None, ""),
         c(
@@ -371,17 +387,11 @@ fn normalize(v: &mut Value) {
 fn comparable(status: u16, content_type: Option<&str>, body: &str) -> (u16, String, Value) {
     let mut value = serde_json::from_str(body).unwrap_or(Value::String(body.to_string()));
     normalize(&mut value);
-    (
-        status,
-        content_type.unwrap_or("").to_string(),
-        value,
-    )
+    (status, content_type.unwrap_or("").to_string(), value)
 }
 
 async fn in_process(api: &Api, case: &Case) -> (u16, String, Value) {
-    let mut req = http::Request::builder()
-        .method(case.method)
-        .uri(case.path);
+    let mut req = http::Request::builder().method(case.method).uri(case.path);
     for (k, v) in headers(case.auth) {
         req = req.header(k, v);
     }

@@ -338,7 +338,9 @@ fn main() -> anyhow::Result<()> {
             Some("features") => embed::features(),
             Some("docs") => embed::docs(),
             Some("package") => embed::package(),
-            Some(other) => bail!("unknown embed check {other}: examples, features, docs or package"),
+            Some(other) => {
+                bail!("unknown embed check {other}: examples, features, docs or package")
+            }
         },
         Some("venv") => venv().map(|_| ()),
         Some("pytest") => pytest(&args[1..]),

@@ -222,6 +222,7 @@ impl Authenticator {
 mod tests {
     use super::*;
     use rbac_model::PasswordHash;
+    use secrecy::ExposeSecret;
 
     fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
         let mut h = HeaderMap::new();

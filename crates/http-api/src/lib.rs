@@ -85,7 +85,7 @@ mod state;
 mod vault;
 
 pub use api::{Api, ApiConfig, ConnInfo, Services};
-pub use ctx::Body;
 pub use audit::{AuditSettings, LogLevelsHook};
+pub use ctx::Body;
 pub use error::Error;
 pub use route::{Admin, Family, Permission, RouteInfo, routes};

@@ -22,9 +22,9 @@ use std::path::Path;
 
 use ring::digest::{Context, SHA256};
 
+use crate::{Error, Store, Timestamp};
 #[cfg(feature = "redb")]
 use crate::{Keystore, RedbStore, WriteBatch};
-use crate::{Error, Store, Timestamp};
 
 // Restoring needs no async runtime, so the CLI and a running server can both use it.
 

@@ -91,6 +91,12 @@ impl std::fmt::Debug for LoginCache {
     }
 }
 
+/// The outcome of a cache lookup.
+enum Lookup {
+    Hit(Principal),
+    Miss(Candidate),
+}
+
 /// What a login needs after the cache missed: the hash to check (the
 /// decoy's for an unknown user) and the user, if known.
 struct Candidate {
@@ -169,8 +175,8 @@ impl LoginCache {
         generation: u64,
     ) -> Option<Principal> {
         let candidate = match self.lookup(user, &password, config) {
-            Ok(hit) => return Some(hit),
-            Err(c) => c,
+            Lookup::Hit(hit) => return Some(hit),
+            Lookup::Miss(c) => c,
         };
         let hash = candidate.hash.clone();
         let verified = tokio::task::spawn_blocking(move || hash.verify(&password))
@@ -189,8 +195,8 @@ impl LoginCache {
         generation: u64,
     ) -> Option<Principal> {
         match self.lookup(user, &password, config) {
-            Ok(hit) => Some(hit),
-            Err(candidate) => {
+            Lookup::Hit(hit) => Some(hit),
+            Lookup::Miss(candidate) => {
                 let verified = candidate.hash.verify(&password);
                 self.finish(user, candidate, verified, generation)
             }
@@ -198,18 +204,13 @@ impl LoginCache {
     }
 
     /// A hit, or what to verify.
-    fn lookup(
-        &self,
-        user: &str,
-        password: &SecretString,
-        config: &SecurityConfig,
-    ) -> Result<Principal, Candidate> {
+    fn lookup(&self, user: &str, password: &SecretString, config: &SecurityConfig) -> Lookup {
         let key = self.key_of(user, password);
         if let Some(entry) = self.lock().map.get(&key)
             && entry.expires > Instant::now()
         {
             self.hits.fetch_add(1, Ordering::Relaxed);
-            return Ok(entry.principal.clone());
+            return Lookup::Hit(entry.principal.clone());
         }
         self.misses.fetch_add(1, Ordering::Relaxed);
         let user = config.internal_users.get(user).cloned();
@@ -220,7 +221,7 @@ impl LoginCache {
             Some(h) => (h, user),
             None => (self.decoy.clone(), None),
         };
-        Err(Candidate { key, hash, user })
+        Lookup::Miss(Candidate { key, hash, user })
     }
 
     /// The principal of a verified login, cached if `generation` is current.
@@ -284,8 +285,8 @@ mod tests {
     use crate::ConfigType;
 
     fn config_with(user: &str, password: &str) -> SecurityConfig {
-        let hash = PasswordHash::create(&SecretString::from(password.to_string()), 4)
-            .expect("hash");
+        let hash =
+            PasswordHash::create(&SecretString::from(password.to_string()), 4).expect("hash");
         let yaml = format!(
             "_meta: {{type: internalusers, config_version: 2}}\n{user}: {{hash: '{}', backend_roles: [r1], attributes: {{team: blue}}}}\n",
             hash.as_stored()

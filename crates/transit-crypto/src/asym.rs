@@ -1108,7 +1108,9 @@ pub(crate) fn rsa_components(pkcs8: &[u8]) -> Option<[Zeroizing<Vec<u8>>; 8]> {
 /// A PKCS#8 RSA key from its components (a restored backup); none without
 /// the `rsa` feature (no RSA key can be made from it).
 #[cfg(not(feature = "rsa"))]
-pub(crate) fn rsa_pkcs8_from_components(_c: &[Zeroizing<Vec<u8>>; 8]) -> Option<Zeroizing<Vec<u8>>> {
+pub(crate) fn rsa_pkcs8_from_components(
+    _c: &[Zeroizing<Vec<u8>>; 8],
+) -> Option<Zeroizing<Vec<u8>>> {
     None
 }
 

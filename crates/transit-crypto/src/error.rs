@@ -465,9 +465,7 @@ pub enum Error {
     RsaNoPrivateKey,
     /// An RSA key was asked for (made, loaded, imported or restored) in a
     /// build without the `rsa` feature (keyward's; the server always has it).
-    #[error(
-        "RSA keys are not available: transit-crypto was built without its `rsa` feature"
-    )]
+    #[error("RSA keys are not available: transit-crypto was built without its `rsa` feature")]
     RsaNotBuilt,
 
     // --- import ---
