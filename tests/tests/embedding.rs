@@ -274,7 +274,6 @@ fn cases() -> Vec<Case> {
         c("POST", "/v1/transit/keys/k1", Root, "{}"),
         c("POST", "/v1/transit/keys/k1/rotate", Root, ""),
         c("GET", "/v1/transit/keys/k1", Root, ""),
-        c("LIST", "/v1/transit/keys", Root, ""),
         c("GET", "/v1/transit/keys?list=true", Root, ""),
         c(
             "POST",
@@ -348,6 +347,7 @@ fn normalize(v: &mut Value) {
         "request_id",
         "server_time_utc",
         "cluster_id",
+        "cluster_name",
         "creation_time",
         "issue_time",
         "expire_time",
@@ -375,6 +375,10 @@ fn normalize(v: &mut Value) {
             }
         }
         Value::Array(items) => items.iter_mut().for_each(normalize),
+        Value::String(s) if s.starts_with("127.0.0.1:") => {
+            // `remote_address`: the client's port is its own on each side.
+            *s = "127.0.0.1:<port>".to_string();
+        }
         Value::String(s) if s.starts_with("vault:v") => {
             // Same version, fresh nonce.
             let prefix: String = s.splitn(3, ':').take(2).collect::<Vec<_>>().join(":");
@@ -472,7 +476,7 @@ fn in_process_api_answers_as_the_binary_does() {
     let rt = runtime();
     let api = rt.block_on(dev_like_api());
     let client = server.client();
-    let mut compared = 0;
+    let mut differences = Vec::new();
     for case in cases() {
         let h = headers(case.auth);
         let h: Vec<(&str, &str)> = h.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
@@ -480,12 +484,18 @@ fn in_process_api_answers_as_the_binary_does() {
         let reply = client.request(case.method, case.path, &h, body);
         let from_binary = comparable(reply.status, reply.header("content-type"), &reply.body);
         let from_api = rt.block_on(in_process(&api, &case));
-        assert_eq!(
-            from_api, from_binary,
-            "{} {}: in-process (left) and binary (right) differ",
-            case.method, case.path
-        );
-        compared += 1;
+        if from_api != from_binary {
+            differences.push(format!(
+                "{} {}:\n  in-process: {from_api:?}\n  binary:     {from_binary:?}",
+                case.method, case.path
+            ));
+        }
     }
-    assert_eq!(compared, cases().len());
+    assert!(
+        differences.is_empty(),
+        "{} of {} answers differ:\n{}",
+        differences.len(),
+        cases().len(),
+        differences.join("\n")
+    );
 }
