@@ -5,6 +5,11 @@
 //!   vaultrs tests (`tests/vaultrs`, a workspace of its own), the OpenBao
 //!   conformance and a fuzz smoke run.
 //!   If it passes here, CI passes.
+//! - `embed`: the library checks (also part of `ci`): run every example of
+//!   `examples/`, check each library crate with each of its features
+//!   alone, `cargo doc --no-deps` with `-D warnings`, and `cargo package
+//!   --list` per library crate. `embed examples|features|docs|package`
+//!   runs one of them.
 //! - `openapi`: regenerate `docs/openapi.json` from the route table.
 //! - `venv`: create or refresh `target/venv` with the pinned Python clients.
 //! - `pytest [ARGS]`: run the Python client tests against a fresh build.
@@ -42,6 +47,7 @@
 
 mod bench;
 mod bench_audit;
+mod embed;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -262,6 +268,8 @@ fn ci() -> anyhow::Result<()> {
     c.args(["test", "--workspace"]).env("KEYWARD_BIN", &bin);
     run(c)?;
 
+    embed::all()?;
+
     step("Python client tests");
     pytest(&[])?;
 
@@ -401,6 +409,16 @@ fn main() -> anyhow::Result<()> {
     match args.first().map(String::as_str) {
         Some("ci") => ci(),
         Some("openapi") => openapi(),
+        Some("embed") => match args.get(1).map(String::as_str) {
+            None => embed::all(),
+            Some("examples") => embed::examples(),
+            Some("features") => embed::features(),
+            Some("docs") => embed::docs(),
+            Some("package") => embed::package(),
+            Some(other) => {
+                bail!("unknown embed check {other}: examples, features, docs or package")
+            }
+        },
         Some("venv") => venv().map(|_| ()),
         Some("pytest") => pytest(&args[1..]),
         Some("conformance") => conformance(&args[1..]),
@@ -419,7 +437,7 @@ fn main() -> anyhow::Result<()> {
         }
         _ => {
             eprintln!(
-                "usage: cargo xtask <ci | openapi | venv | pytest [ARGS] | conformance vault | fuzz [--seconds N] | bench authz|transit|tls|audit>"
+                "usage: cargo xtask <ci | embed [examples|features|docs|package] | openapi | venv | pytest [ARGS] | conformance vault | fuzz [--seconds N] | bench authz|transit|tls|audit>"
             );
             std::process::exit(2);
         }

@@ -10,7 +10,54 @@
 //!
 //! No secrets ever reach the log: events carry names, never plaintexts,
 //! ciphertexts, passwords, key material or tokens.
+//!
+//! # Example: an application's own audit log in the plugin's format
+//!
+//! ```
+//! use std::sync::Arc;
+//! use audit_config::{
+//!     AuditCategory, AuditConfig, AuditEvent, AuditSink, AuditTrail, LogLevels, NodeIdentity,
+//!     SinkConfig,
+//! };
+//! use keyring_core::{Clock, Timestamp};
+//!
+//! struct Fixed;
+//! impl Clock for Fixed {
+//!     fn now(&self) -> Timestamp { Timestamp::from_unix_secs(1_700_000_000) }
+//! }
+//!
+//! let dir = tempfile::tempdir().unwrap();
+//! let log = dir.path().join("audit.log");
+//! let sink = Arc::new(AuditSink::open(SinkConfig::new(&log), Arc::new(Fixed))?);
+//! let trail = AuditTrail::new(
+//!     &AuditConfig::shipped(),
+//!     LogLevels::default(),
+//!     Some(sink.clone()),
+//!     NodeIdentity::default(),
+//!     Arc::new(Fixed),
+//! );
+//!
+//! // Decide cheaply, build the event only when it is wanted.
+//! let category = AuditCategory::FailedLogin;
+//! if trail.wants_rest(category, Some("mallory"), "/reports") {
+//!     let mut event = AuditEvent::new(category, category.rest_topic(), trail.now());
+//!     event.audit_request_effective_user = Some("mallory".into());
+//!     event.audit_rest_request_method = Some("GET".into());
+//!     event.audit_rest_request_path = Some("/reports".into());
+//!     trail.record(event); // queued; a writer thread appends it
+//! }
+//! // The shipped configuration leaves AUTHENTICATED out, as the plugin's does.
+//! assert!(!trail.wants_rest(AuditCategory::Authenticated, Some("alice"), "/reports"));
+//!
+//! sink.shutdown(); // drains, fsyncs, stops the writer
+//! let line = std::fs::read_to_string(&log).unwrap();
+//! let event: serde_json::Value = serde_json::from_str(line.trim()).unwrap();
+//! assert_eq!(event["audit_category"], "FAILED_LOGIN");
+//! assert_eq!(event["audit_request_effective_user"], "mallory");
+//! # Ok::<(), audit_config::Error>(())
+//! ```
 #![forbid(unsafe_code)]
+#![deny(missing_docs)]
 
 mod category;
 mod config;

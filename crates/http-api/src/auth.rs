@@ -4,19 +4,17 @@
 //! an in-memory index of token hashes: no storage read. HTTP Basic is checked
 //! against internal users through a cache, so bcrypt runs only on a miss.
 
-use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use http::HeaderMap;
 use keyring_core::Timestamp;
 use rbac_model::tokens::{TokenEntry, TokenStore};
-use rbac_model::{PasswordHash, Principal, SecurityConfig, TokenGrant, UserName};
-use ring::hmac;
-use secrecy::{ExposeSecret, SecretString};
+use rbac_model::{LoginCache, Principal, SecurityConfig, TokenGrant, UserName};
+use secrecy::SecretString;
 
 use crate::security::AuthFailures;
 
@@ -25,10 +23,6 @@ use crate::security::AuthFailures;
 pub(crate) fn client_certificate_dn(conn: &crate::api::ConnInfo) -> Option<String> {
     tls_inventory::dn::subject_dn(conn.peer_certificates.first()?)
 }
-
-/// Upper bound of the Basic-auth cache; when full, expired entries go first,
-/// then everything (a flush costs one bcrypt per active user).
-const CACHE_CAPACITY: usize = 10_000;
 
 /// Credentials found in a request.
 pub(crate) enum Credentials {
@@ -86,11 +80,6 @@ impl Credentials {
     }
 }
 
-struct CacheEntry {
-    principal: Principal,
-    expires: Instant,
-}
-
 /// What authentication made of a request's credentials.
 pub(crate) enum AuthOutcome {
     /// No credentials.
@@ -103,26 +92,12 @@ pub(crate) enum AuthOutcome {
     Blocked,
 }
 
-/// The cached logins, and a generation counted up by every flush: a login
-/// verified against a configuration older than the last flush is not cached
-/// (else a password changed while its bcrypt ran would keep working).
-#[derive(Default)]
-struct Cache {
-    entries: HashMap<[u8; 32], CacheEntry>,
-    generation: u64,
-}
-
 pub(crate) struct Authenticator {
     /// Vault tokens (the root token among them), all in memory.
     pub(crate) tokens: Arc<TokenStore>,
-    cache: Mutex<Cache>,
-    cache_key: hmac::Key,
-    hits: std::sync::atomic::AtomicU64,
-    misses: std::sync::atomic::AtomicU64,
-    ttl: Duration,
-    /// A real bcrypt hash checked for unknown users, so that a miss costs the
-    /// same time whether or not the user exists.
-    decoy: PasswordHash,
+    /// Basic logins of internal users (rbac-model's cache, which embedders
+    /// use too).
+    logins: LoginCache,
     pub(crate) failures: AuthFailures,
 }
 
@@ -143,17 +118,7 @@ pub(crate) fn principal_of_token(entry: &TokenEntry, config: &SecurityConfig) ->
         && let Some(stored) = config.internal_users.get(user)
         && let Ok(name) = UserName::new(user.as_str())
     {
-        return Principal::internal_user(
-            &name,
-            stored.backend_roles.clone(),
-            stored.opendistro_security_roles.clone(),
-            stored
-                .attributes
-                .keys()
-                .map(|k| format!("attr.internal.{k}"))
-                .collect(),
-        )
-        .with_token(grant);
+        return rbac_model::principal_of(&name, stored).with_token(grant);
     }
     Principal::token(&entry.display_name, grant)
 }
@@ -161,18 +126,9 @@ pub(crate) fn principal_of_token(entry: &TokenEntry, config: &SecurityConfig) ->
 impl Authenticator {
     /// `ttl` zero disables the cache (as `cache.ttl_minutes: 0`).
     pub(crate) fn new(ttl: Duration, tokens: Arc<TokenStore>) -> Self {
-        let rng = ring::rand::SystemRandom::new();
         Authenticator {
             tokens,
-            cache: Mutex::new(Cache::default()),
-            hits: Default::default(),
-            misses: Default::default(),
-            cache_key: hmac::Key::generate(hmac::HMAC_SHA256, &rng).expect("system randomness"),
-            ttl,
-            decoy: PasswordHash::from_stored(
-                "$2y$12$R9h/cIPz0gi.URNNX3kh2OPST9/PgBkqquzi.Ss7KIUgO2t0jWMUW",
-            )
-            .expect("a well-formed bcrypt hash"),
+            logins: LoginCache::new(ttl),
             failures: AuthFailures::default(),
         }
     }
@@ -180,25 +136,18 @@ impl Authenticator {
     /// The cache generation: read it before the configuration a login is
     /// checked against, and pass it to [`Authenticator::authenticate`].
     pub(crate) fn generation(&self) -> u64 {
-        self.cache
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .generation
+        self.logins.generation()
     }
 
     /// Forgets every cached login (`DELETE P/cache`, any change to a user).
     /// Call it after the new configuration is swapped in.
     pub(crate) fn flush_cache(&self) {
-        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
-        cache.generation += 1;
-        cache.entries.clear();
+        self.logins.flush();
     }
 
     /// Forgets the cached logins of one user.
     pub(crate) fn flush_user(&self, user: &str) {
-        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
-        cache.generation += 1;
-        cache.entries.retain(|_, e| e.principal.name() != user);
+        self.logins.flush_user(user);
     }
 
     /// Checks the credentials against the tokens and the internal users of
@@ -248,16 +197,6 @@ impl Authenticator {
         }
     }
 
-    fn cache_key(&self, user: &str, password: &SecretString) -> [u8; 32] {
-        let mut ctx = hmac::Context::with_key(&self.cache_key);
-        ctx.update(user.as_bytes());
-        ctx.update(&[0]);
-        ctx.update(password.expose_secret().as_bytes());
-        let mut key = [0u8; 32];
-        key.copy_from_slice(&ctx.sign().as_ref()[..32]);
-        key
-    }
-
     async fn basic(
         &self,
         user: &str,
@@ -265,84 +204,25 @@ impl Authenticator {
         config: &SecurityConfig,
         generation: u64,
     ) -> Option<Principal> {
-        let cache_key = self.cache_key(user, &password);
-        if let Some(entry) = self
-            .cache
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .entries
-            .get(&cache_key)
-            && entry.expires > Instant::now()
-        {
-            self.hits.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            return Some(entry.principal.clone());
-        }
-        self.misses
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let stored = config.internal_users.get(user).cloned();
-        let hash = stored
-            .as_ref()
-            .and_then(|u| PasswordHash::from_stored(u.hash.clone()).ok());
-        let known = hash.is_some();
-        let hash = hash.unwrap_or_else(|| self.decoy.clone());
-        let verified = tokio::task::spawn_blocking(move || hash.verify(&password))
-            .await
-            .unwrap_or(false);
-        if !(verified && known) {
-            return None;
-        }
-        let stored = stored?;
-        let name = UserName::new(user).ok()?;
-        let principal = Principal::internal_user(
-            &name,
-            stored.backend_roles.clone(),
-            stored.opendistro_security_roles.clone(),
-            stored
-                .attributes
-                .keys()
-                .map(|k| format!("attr.internal.{k}"))
-                .collect(),
-        );
-        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
-        if !self.ttl.is_zero() && cache.generation == generation {
-            let cache = &mut cache.entries;
-            if cache.len() >= CACHE_CAPACITY {
-                let now = Instant::now();
-                cache.retain(|_, e| e.expires > now);
-                if cache.len() >= CACHE_CAPACITY {
-                    cache.clear();
-                }
-            }
-            cache.insert(
-                cache_key,
-                CacheEntry {
-                    principal: principal.clone(),
-                    expires: Instant::now() + self.ttl,
-                },
-            );
-        }
-        Some(principal)
+        self.logins.login(user, password, config, generation).await
     }
 
     /// Logins in the cache now.
     pub(crate) fn cached(&self) -> usize {
-        self.cache
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .entries
-            .len()
+        self.logins.cached()
     }
 
     /// `(hits, misses)` of the Basic-auth cache since the start.
     pub(crate) fn cache_counts(&self) -> (u64, u64) {
-        use std::sync::atomic::Ordering::Relaxed;
-        (self.hits.load(Relaxed), self.misses.load(Relaxed))
+        self.logins.counts()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rbac_model::PasswordHash;
+    use secrecy::ExposeSecret;
 
     fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
         let mut h = HeaderMap::new();

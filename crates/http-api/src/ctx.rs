@@ -12,8 +12,9 @@ use crate::api::ConnInfo;
 use crate::state::State;
 use crate::vault::mounts::Mount;
 
-/// The response body type of every handler.
-pub(crate) type Body = http_body_util::Full<Bytes>;
+/// The body of every response [`crate::Api::handle`] gives: the whole
+/// answer in memory.
+pub type Body = http_body_util::Full<Bytes>;
 
 /// What a handler returns.
 pub(crate) type HandlerFuture = Pin<Box<dyn Future<Output = http::Response<Body>> + Send>>;

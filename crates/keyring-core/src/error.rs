@@ -95,12 +95,14 @@ pub enum KeyRingError {
     Exhausted,
 }
 
+#[cfg(feature = "redb")]
 impl From<redb::Error> for Error {
     fn from(e: redb::Error) -> Self {
         Error::Storage(e.to_string())
     }
 }
 
+#[cfg(feature = "redb")]
 macro_rules! redb_error {
     ($($t:ty),*) => {$(
         impl From<$t> for Error {
@@ -110,6 +112,7 @@ macro_rules! redb_error {
         }
     )*};
 }
+#[cfg(feature = "redb")]
 redb_error!(
     redb::DatabaseError,
     redb::TransactionError,

@@ -22,13 +22,16 @@ use std::path::Path;
 
 use ring::digest::{Context, SHA256};
 
-use crate::{Error, Keystore, RedbStore, Store, Timestamp, WriteBatch};
+use crate::{Error, Store, Timestamp};
+#[cfg(feature = "redb")]
+use crate::{Keystore, RedbStore, WriteBatch};
 
 // Restoring needs no async runtime, so the CLI and a running server can both use it.
 
 const MAGIC: &[u8] = b"KEYWARD-SNAPSHOT\n";
 const FORMAT: u32 = 1;
 /// Entries are restored in batches of this many.
+#[cfg(feature = "redb")]
 const BATCH: usize = 5_000;
 
 /// A parsed, verified snapshot.
@@ -194,6 +197,8 @@ impl Snapshot {
     /// Restores into `data_dir` (which must not be in use by a running
     /// server). Refused, with nothing written, unless a key of `keyfolder`
     /// opens the snapshot. Replaces the data dir's database and keystore.
+    /// Needs the `redb` feature (the data dir's database is redb).
+    #[cfg(feature = "redb")]
     pub fn restore_into(&self, data_dir: &Path, keyfolder: Option<&Path>) -> Result<(), Error> {
         std::fs::create_dir_all(data_dir)
             .map_err(|e| bad(format!("cannot create {}: {e}", data_dir.display())))?;

@@ -8,12 +8,18 @@
 //! the 32-byte seed; ECDSA: the scalar; RSA: PKCS#8 DER) and the public part
 //! (ed25519: 32 bytes; ECDSA: the uncompressed SEC1 point; RSA: SPKI DER).
 
+#[cfg(feature = "rsa")]
 use std::collections::HashMap;
+#[cfg(feature = "rsa")]
 use std::sync::{Mutex, OnceLock};
 
+#[cfg(feature = "rsa")]
 use aws_lc_rs::digest as ldigest;
+#[cfg(feature = "rsa")]
 use aws_lc_rs::encoding::AsDer;
+#[cfg(feature = "rsa")]
 use aws_lc_rs::rsa as lrsa;
+#[cfg(feature = "rsa")]
 use aws_lc_rs::signature::{self as lsig, KeyPair as _, RsaPssSaltLength};
 use der::{Decode, asn1::ObjectIdentifier};
 use zeroize::Zeroizing;
@@ -98,6 +104,7 @@ struct EcPrivate {
     signer: EcSigner,
 }
 
+#[cfg(feature = "rsa")]
 struct RsaPrivate {
     pkcs8: SecretBytes,
     pair: lrsa::KeyPair,
@@ -116,6 +123,7 @@ enum Inner {
         point: Vec<u8>,
         verifier: EcVerifier,
     },
+    #[cfg(feature = "rsa")]
     Rsa {
         bits: RsaBits,
         private: Option<RsaPrivate>,
@@ -162,6 +170,7 @@ pub(crate) struct StoredParts {
     pub(crate) public: Vec<u8>,
 }
 
+#[cfg(feature = "rsa")]
 fn randomness() -> Error {
     Error::Randomness
 }
@@ -183,6 +192,8 @@ fn go_type_name(alg: &Algorithm, private: bool) -> &'static str {
 }
 
 /// A key parsed from an import, before it is checked against the type.
+// Without `rsa` the RSA forms are recognized (to name them in errors) but never used.
+#[cfg_attr(not(feature = "rsa"), allow(dead_code))]
 enum Parsed {
     Ed25519Seed(Zeroizing<Vec<u8>>),
     Ed25519Public(Vec<u8>),
@@ -228,6 +239,9 @@ impl AsymmetricKey {
                     return Ok(k);
                 }
             },
+            #[cfg(not(feature = "rsa"))]
+            Algorithm::Rsa(_) => Err(Error::RsaNotBuilt),
+            #[cfg(feature = "rsa")]
             Algorithm::Rsa(bits) => {
                 let size = match bits {
                     RsaBits::B2048 => lrsa::KeySize::Rsa2048,
@@ -251,6 +265,9 @@ impl AsymmetricKey {
         let key = match key_type.algorithm() {
             Algorithm::Ed25519 => Self::ed25519(key_type, private, Some(public))?,
             Algorithm::Ecdsa(curve) => Self::ecdsa(key_type, curve, private, Some(public))?,
+            #[cfg(not(feature = "rsa"))]
+            Algorithm::Rsa(_) => return Err(Error::RsaNotBuilt.to_string()),
+            #[cfg(feature = "rsa")]
             Algorithm::Rsa(_) => match private {
                 Some(pkcs8) => Self::rsa_private(key_type, pkcs8)?,
                 None => Self::rsa_public(key_type, public)?,
@@ -365,6 +382,7 @@ impl AsymmetricKey {
         })
     }
 
+    #[cfg(feature = "rsa")]
     fn rsa_bits_of(key_type: KeyType) -> Result<RsaBits, String> {
         match key_type.algorithm() {
             Algorithm::Rsa(bits) => Ok(bits),
@@ -372,6 +390,7 @@ impl AsymmetricKey {
         }
     }
 
+    #[cfg(feature = "rsa")]
     fn rsa_private(key_type: KeyType, pkcs8: &[u8]) -> Result<AsymmetricKey, String> {
         let bits = Self::rsa_bits_of(key_type)?;
         let pair = lrsa::KeyPair::from_pkcs8(pkcs8).map_err(|e| corrupt(e.to_string()))?;
@@ -402,6 +421,7 @@ impl AsymmetricKey {
         })
     }
 
+    #[cfg(feature = "rsa")]
     fn oaep_public(spki: &[u8]) -> Result<lrsa::OaepPublicEncryptingKey, String> {
         lrsa::PublicEncryptingKey::from_der(spki)
             .map_err(|e| corrupt(e.to_string()))
@@ -410,6 +430,7 @@ impl AsymmetricKey {
             })
     }
 
+    #[cfg(feature = "rsa")]
     fn rsa_public(key_type: KeyType, spki: &[u8]) -> Result<AsymmetricKey, String> {
         let bits = Self::rsa_bits_of(key_type)?;
         let encrypting = Self::oaep_public(spki)?;
@@ -435,6 +456,7 @@ impl AsymmetricKey {
         match &self.inner {
             Inner::Ed25519 { private, .. } => private.is_some(),
             Inner::Ecdsa { private, .. } => private.is_some(),
+            #[cfg(feature = "rsa")]
             Inner::Rsa { private, .. } => private.is_some(),
         }
     }
@@ -452,6 +474,7 @@ impl AsymmetricKey {
                 private: private.as_ref().map(|p| p.d.clone()),
                 public: point.clone(),
             },
+            #[cfg(feature = "rsa")]
             Inner::Rsa { private, spki, .. } => StoredParts {
                 private: private.as_ref().map(|p| p.pkcs8.clone()),
                 public: spki.clone(),
@@ -475,6 +498,7 @@ impl AsymmetricKey {
                 ]),
                 &der_lite::bit_string(point),
             ])),
+            #[cfg(feature = "rsa")]
             Inner::Rsa { spki, .. } => Some(spki.clone()),
         }
     }
@@ -528,6 +552,7 @@ impl AsymmetricKey {
                 }
                 None => String::new(),
             },
+            #[cfg(feature = "rsa")]
             Inner::Rsa { private, .. } => match private {
                 Some(p) => match pkcs1_of_pkcs8(p.pkcs8.expose()) {
                     Some(pkcs1) => der_lite::pem("RSA PRIVATE KEY", &pkcs1),
@@ -630,11 +655,13 @@ impl AsymmetricKey {
     /// The modulus size of an RSA key.
     pub(crate) fn rsa_bits(&self) -> Option<RsaBits> {
         match &self.inner {
+            #[cfg(feature = "rsa")]
             Inner::Rsa { bits, .. } => Some(*bits),
             _ => None,
         }
     }
 
+    #[cfg(feature = "rsa")]
     /// RSA-OAEP with SHA-256 (hash and MGF1), empty label: Vault's RSA
     /// encryption.
     pub(crate) fn rsa_encrypt(&self, plaintext: &[u8]) -> Result<Vec<u8>, Error> {
@@ -650,6 +677,7 @@ impl AsymmetricKey {
         Ok(out)
     }
 
+    #[cfg(feature = "rsa")]
     /// RSA-OAEP decryption with `hash` (SHA-256 for transit ciphertexts;
     /// BYOK lets the caller choose).
     pub(crate) fn rsa_decrypt(
@@ -683,6 +711,7 @@ impl AsymmetricKey {
         ((bits - 1).div_ceil(8) as i64) - 2 - hash_len as i64
     }
 
+    #[cfg(feature = "rsa")]
     /// An RSA signature over `digest` (already hashed with `hash`).
     pub(crate) fn rsa_sign(
         &self,
@@ -709,6 +738,7 @@ impl AsymmetricKey {
         Ok(sig)
     }
 
+    #[cfg(feature = "rsa")]
     /// Checks an RSA signature over `digest`; any failure is `false`.
     /// PSS with `auto` accepts any salt length, as Go's does: the likely
     /// lengths (maximal, then the hash length) are tried first.
@@ -749,6 +779,43 @@ impl AsymmetricKey {
             }
             RsaScheme::Pss(salt) => pss_params(hash, salt.for_signing()).is_ok_and(check),
         }
+    }
+}
+
+/// Without the `rsa` feature no RSA key exists (making or loading one is
+/// refused with [`Error::RsaNotBuilt`]), so every RSA operation answers as
+/// it does for a key of another type.
+#[cfg(not(feature = "rsa"))]
+impl AsymmetricKey {
+    pub(crate) fn rsa_encrypt(&self, _plaintext: &[u8]) -> Result<Vec<u8>, Error> {
+        Err(Error::EncryptionNotSupported(self.key_type))
+    }
+
+    pub(crate) fn rsa_decrypt(
+        &self,
+        _ciphertext: &[u8],
+        _hash: OaepHash,
+    ) -> Result<Zeroizing<Vec<u8>>, Error> {
+        Err(Error::DecryptionNotSupported(self.key_type))
+    }
+
+    pub(crate) fn rsa_sign(
+        &self,
+        _scheme: RsaScheme,
+        _hash: RsaHash,
+        _digest: &[u8],
+    ) -> Result<Vec<u8>, Error> {
+        Err(Error::SigningNotSupported(self.key_type))
+    }
+
+    pub(crate) fn rsa_verify(
+        &self,
+        _scheme: RsaScheme,
+        _hash: RsaHash,
+        _digest: &[u8],
+        _signature: &[u8],
+    ) -> bool {
+        false
     }
 }
 
@@ -821,6 +888,7 @@ pub enum PssSalt {
     Len(u16),
 }
 
+#[cfg(feature = "rsa")]
 impl PssSalt {
     fn for_signing(self) -> RsaPssSaltLength {
         match self {
@@ -867,6 +935,7 @@ impl RsaHash {
         }
     }
 
+    #[cfg(feature = "rsa")]
     fn algorithms(self) -> Result<(&'static ldigest::Algorithm, usize), Error> {
         Ok(match self {
             RsaHash::Sha1 => (&ldigest::SHA1_FOR_LEGACY_USE_ONLY, 20),
@@ -876,6 +945,7 @@ impl RsaHash {
         })
     }
 
+    #[cfg(feature = "rsa")]
     fn pkcs1_encoding(self) -> Result<&'static lsig::RsaSignatureEncoding, Error> {
         match self {
             RsaHash::Sha1 => Err(Error::RsaHashUnsupported("sha1")),
@@ -885,6 +955,7 @@ impl RsaHash {
         }
     }
 
+    #[cfg(feature = "rsa")]
     fn pkcs1_params(self) -> Result<&'static lsig::RsaParameters, Error> {
         Ok(match self {
             RsaHash::Sha1 => &lsig::RSA_PKCS1_2048_8192_SHA1_FOR_LEGACY_USE_ONLY,
@@ -892,6 +963,16 @@ impl RsaHash {
             RsaHash::Sha384 => &lsig::RSA_PKCS1_2048_8192_SHA384,
             RsaHash::Sha512 => &lsig::RSA_PKCS1_2048_8192_SHA512,
         })
+    }
+
+    /// The length of a digest of this hash.
+    fn digest_len(self) -> usize {
+        match self {
+            RsaHash::Sha1 => 20,
+            RsaHash::Sha256 => 32,
+            RsaHash::Sha384 => 48,
+            RsaHash::Sha512 => 64,
+        }
     }
 
     /// The DigestInfo prefix of PKCS#1 v1.5 for this hash.
@@ -929,15 +1010,17 @@ impl RsaHash {
         .into_iter()
         .find_map(|h| {
             let prefix = h.digest_info_prefix();
-            let len = h.algorithms().map(|(_, l)| l).ok()?;
+            let len = h.digest_len();
             (raw.len() == prefix.len() + len && raw.starts_with(prefix))
                 .then(|| (h, &raw[prefix.len()..]))
         })
     }
 }
 
+#[cfg(feature = "rsa")]
 type PssKey = (RsaHash, i32);
 
+#[cfg(feature = "rsa")]
 fn salt_key(salt: RsaPssSaltLength) -> i32 {
     match salt {
         RsaPssSaltLength::Digest => -1,
@@ -949,6 +1032,7 @@ fn salt_key(salt: RsaPssSaltLength) -> i32 {
 
 /// aws-lc-rs wants `'static` PSS parameters; those for one (hash, salt)
 /// are made once and kept (a few thousand at most, each tiny).
+#[cfg(feature = "rsa")]
 fn interned<T: Sync + Send + 'static>(
     cache: &'static OnceLock<Mutex<HashMap<PssKey, &'static T>>>,
     key: PssKey,
@@ -962,6 +1046,7 @@ fn interned<T: Sync + Send + 'static>(
         .or_insert_with(|| Box::leak(Box::new(make())))
 }
 
+#[cfg(feature = "rsa")]
 fn pss_encoding(
     hash: RsaHash,
     salt: RsaPssSaltLength,
@@ -979,6 +1064,7 @@ fn pss_encoding(
     }))
 }
 
+#[cfg(feature = "rsa")]
 fn pss_params(
     hash: RsaHash,
     salt: RsaPssSaltLength,
@@ -1019,7 +1105,17 @@ pub(crate) fn rsa_components(pkcs8: &[u8]) -> Option<[Zeroizing<Vec<u8>>; 8]> {
     ])
 }
 
+/// A PKCS#8 RSA key from its components (a restored backup); none without
+/// the `rsa` feature (no RSA key can be made from it).
+#[cfg(not(feature = "rsa"))]
+pub(crate) fn rsa_pkcs8_from_components(
+    _c: &[Zeroizing<Vec<u8>>; 8],
+) -> Option<Zeroizing<Vec<u8>>> {
+    None
+}
+
 /// A PKCS#8 RSA key from its components (a restored backup).
+#[cfg(feature = "rsa")]
 pub(crate) fn rsa_pkcs8_from_components(c: &[Zeroizing<Vec<u8>>; 8]) -> Option<Zeroizing<Vec<u8>>> {
     let comps = lrsa::KeyPairComponents {
         public_key: lrsa::PublicKeyComponents {
@@ -1217,6 +1313,11 @@ impl AsymmetricKey {
             }
             (_, Parsed::Ed25519Public(p)) => Self::ed25519(key_type, None, Some(&p))
                 .map_err(|e| format!("error parsing public key: {e}")),
+            #[cfg(not(feature = "rsa"))]
+            (Algorithm::Rsa(_), Parsed::RsaPrivate(_) | Parsed::RsaPublic(_)) => {
+                Err(Error::RsaNotBuilt.to_string())
+            }
+            #[cfg(feature = "rsa")]
             (Algorithm::Rsa(bits), parsed @ (Parsed::RsaPrivate(_) | Parsed::RsaPublic(_))) => {
                 let key = match &parsed {
                     Parsed::RsaPrivate(der) => {

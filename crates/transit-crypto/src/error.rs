@@ -463,6 +463,10 @@ pub enum Error {
     /// A public-key-only RSA version asked to decrypt.
     #[error("cannot decrypt ciphertext, key version does not have a private counterpart")]
     RsaNoPrivateKey,
+    /// An RSA key was asked for (made, loaded, imported or restored) in a
+    /// build without the `rsa` feature (keyward's; the server always has it).
+    #[error("RSA keys are not available: transit-crypto was built without its `rsa` feature")]
+    RsaNotBuilt,
 
     // --- import ---
     /// `convergent_encryption` given to import.

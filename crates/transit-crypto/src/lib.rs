@@ -21,7 +21,54 @@
 //! AES-KWP) and aws-lc-rs for every RSA operation. Key material lives in [`SecretBytes`]
 //! (zeroed on drop, `Debug` redacted) and reaches storage only through the
 //! barrier, which encrypts it.
+//!
+//! # Features
+//!
+//! - `rsa` (default): the `rsa-2048`, `rsa-3072` and `rsa-4096` key types
+//!   and BYOK import (whose wrapping key is RSA-4096), on aws-lc-rs. Without
+//!   it the crate builds without aws-lc (no C toolchain, a smaller binary),
+//!   and making, loading, importing or restoring an RSA key is refused with
+//!   [`Error::RsaNotBuilt`].
+//!
+//! # Example
+//!
+//! One mount over an encrypted store, as an application embeds it: create a
+//! key, encrypt, rotate, rewrap, decrypt. The ciphertexts are Vault's
+//! (`vault:v<N>:...`), so a keyward server (or Vault, given the same key
+//! through backup/restore) decrypts them.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use keyring_core::{Barrier, Clock, MemoryStore, Timestamp};
+//! use transit_crypto::{CipherInput, KeyName, KeyOptions, KeyType, Transit};
+//!
+//! /// Library crates never read the wall clock: the application passes one.
+//! struct Fixed;
+//! impl Clock for Fixed {
+//!     fn now(&self) -> Timestamp { Timestamp::from_unix_secs(1_700_000_000) }
+//! }
+//!
+//! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+//! let barrier = Arc::new(Barrier::ephemeral(Arc::new(MemoryStore::new()))?);
+//! let transit = Transit::open(barrier, "app/transit/", Arc::new(Fixed)).await?;
+//! let name = KeyName::parse("orders").expect("a valid name");
+//! let (key, _created) = transit.create(&name, &KeyOptions::new(KeyType::Aes256Gcm96)).await?;
+//!
+//! let input = CipherInput { associated_data: b"order-1234", ..CipherInput::default() };
+//! let sealed = key.encrypt(b"3 widgets", &input)?;
+//! assert!(sealed.ciphertext.starts_with("vault:v1:"));
+//!
+//! let key = transit.rotate(&name).await?;
+//! let rewrapped = key.rewrap(&sealed.ciphertext, &input)?;
+//! assert!(rewrapped.ciphertext.starts_with("vault:v2:"));
+//! assert_eq!(&key.decrypt(&rewrapped.ciphertext, &input)?[..], b"3 widgets");
+//! // The associated data is part of the ciphertext's identity.
+//! assert!(key.decrypt(&rewrapped.ciphertext, &CipherInput::default()).is_err());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # }).unwrap();
+//! ```
 #![forbid(unsafe_code)]
+#![deny(missing_docs)]
 
 mod asym;
 mod backup;

@@ -5,12 +5,14 @@
 //! it reaches a store.
 
 mod memory;
+#[cfg(feature = "redb")]
 mod redb_store;
 
 use std::future::Future;
 use std::pin::Pin;
 
 pub use memory::MemoryStore;
+#[cfg(feature = "redb")]
 pub use redb_store::RedbStore;
 
 use crate::Error;
