@@ -28,9 +28,12 @@ pub(crate) const EXAMPLES: &[&str] = &[
 ];
 
 /// Builds the examples once, then runs each; any failed assertion fails.
+/// Built as `--workspace --examples`, the feature set `cargo test
+/// --workspace` already built them with, so after the tests this build
+/// has nothing to compile.
 pub(crate) fn examples() -> anyhow::Result<()> {
     let mut c = cargo();
-    c.args(["build", "-p", "keyward-examples", "--examples"]);
+    c.args(["build", "--workspace", "--examples"]);
     run(c)?;
     let dir = std::env::var("CARGO_TARGET_DIR")
         .map(Into::into)
