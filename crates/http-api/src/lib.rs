@@ -30,6 +30,7 @@ mod route;
 mod router;
 mod security;
 mod state;
+pub mod upgrade;
 mod vault;
 
 pub use api::{Api, ApiConfig, ConnInfo, Services};
