@@ -73,6 +73,7 @@ fn post(client: &Client, path: &str, body: &Value) -> Reply {
     )
 }
 
+#[track_caller]
 fn json_ok(r: Reply) -> Value {
     assert!(r.status < 300, "{}: {}", r.status, r.body);
     r.json()
@@ -404,7 +405,7 @@ fn a_newer_format_is_refused_by_server_and_by_snapshot_restore_and_nothing_chang
 
     // `config check` refuses the stamped data dir too.
     let config = tmp.path().join("keyward.toml");
-    std::fs::write(&config, format!("data_dir = {:?}\n", data)).unwrap();
+    std::fs::write(&config, format!("data_dir = {data:?}\ntls_disable = true\n")).unwrap();
     let (ok, text) = keyward(&["config", "check", config.to_str().unwrap()]);
     assert!(!ok, "{text}");
     assert!(text.contains(&format!("on-disk format {}", CURRENT + 1)), "{text}");

@@ -464,7 +464,7 @@ mod tests {
         }
     }
 
-    /// Every `target: "keyward::..."` the workspace logs under belongs to a
+    /// Every `keyward::*` log target the workspace uses belongs to a
     /// topic, so `/_admin/log/level` reaches every log line of the server.
     #[test]
     fn every_log_target_of_the_workspace_has_a_topic() {

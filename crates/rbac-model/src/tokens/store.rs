@@ -326,15 +326,29 @@ impl TokenStore {
         now: Timestamp,
     ) -> Result<Arc<TokenEntry>, TokenError> {
         let _w = self.writes.lock().await;
+        let id = TokenId::of(token);
+        // The same root token put again (every start of a dev server) keeps
+        // its accessor: the tokens it made name it as their parent, and a
+        // new accessor would orphan them all.
+        let kept = self
+            .state()
+            .by_id
+            .get(&id)
+            .filter(|e| e.path == "auth/token/root" && e.is_root())
+            .map(|e| (e.accessor.clone(), e.creation_time));
+        let (accessor, creation_time) = match kept {
+            Some(k) => k,
+            None => (random_string(&self.rng, 24)?, now),
+        };
         let entry = TokenEntry {
-            id: TokenId::of(token),
-            accessor: random_string(&self.rng, 24)?,
+            id,
+            accessor,
             policies: vec!["root".into()],
             parent: None,
             display_name: "root".into(),
             meta: Default::default(),
             num_uses: 0,
-            creation_time: now,
+            creation_time,
             creation_ttl: 0,
             explicit_max_ttl: 0,
             expire_time: None,
@@ -576,7 +590,7 @@ mod tests {
         let barrier = Arc::new(Barrier::ephemeral(store.clone()).unwrap());
         // Format 1: records named by the token's SHA-256, no salt.
         let root = SecretString::from("root".to_string());
-        let (s, _) = store_on(barrier.clone()).await;
+        let (_, s) = store_on(barrier.clone()).await;
         let entry = s.put_root(&root, t(0)).await.unwrap();
         let (child_token, child) = s
             .create(Some(&entry), req(&["p"], Some(3600)), "auth/token/create", None, t(0))
@@ -603,13 +617,38 @@ mod tests {
         assert_eq!(s.lookup(&root, t(1)).unwrap().accessor, entry.accessor);
         assert_eq!(s.lookup(&child_token, t(1)).unwrap().accessor, child.accessor);
         // No record name says anything about a token any more.
-        let paths = store.list("").await.unwrap();
+        let paths = keyring_core::Store::list(store.as_ref(), "").await.unwrap();
         assert!(paths.iter().all(|p| !p.contains(&entry.id.hex())), "{paths:?}");
         assert!(paths.iter().all(|p| !p.starts_with(FORMAT1_PREFIX)), "{paths:?}");
         // Revoking still finds the record under its new name.
         s.revoke(child.id).await.unwrap();
         let s = TokenStore::open(barrier.clone()).await.unwrap();
         assert!(s.lookup(&child_token, t(1)).is_none());
+    }
+
+    #[tokio::test]
+    async fn putting_the_same_root_token_again_keeps_its_children() {
+        let (barrier, s) = store().await;
+        let root = SecretString::from("dev-root".to_string());
+        let first = s.put_root(&root, t(0)).await.unwrap();
+        let (child, _) = s
+            .create(Some(&first), req(&["p"], Some(3600)), "auth/token/create", None, t(0))
+            .await
+            .unwrap();
+        // A restart of a dev server: the store is loaded again and the same
+        // root token put again.
+        let s = TokenStore::open(barrier.clone()).await.unwrap();
+        let again = s.put_root(&root, t(50)).await.unwrap();
+        assert_eq!(again.accessor, first.accessor);
+        assert_eq!(again.creation_time, t(0));
+        assert!(s.lookup(&child, t(60)).is_some(), "the child outlives the restart");
+        // Another root token replaces it, and its tree goes with it.
+        let other = s
+            .put_root(&SecretString::from("other-root".to_string()), t(70))
+            .await
+            .unwrap();
+        assert_ne!(other.accessor, first.accessor);
+        assert!(s.lookup(&root, t(71)).is_none());
     }
 
     async fn store_on(barrier: Arc<Barrier>) -> (Arc<Barrier>, TokenStore) {
