@@ -87,7 +87,10 @@ fn check_transit(root: &Client, exp: &Value) {
         let mount = key["mount"].as_str().unwrap();
         let read = json_ok(root.request("GET", &format!("/v1/{mount}/keys/{name}"), &[], None));
         assert_eq!(read["data"]["type"], key["type"], "{name}");
-        assert_eq!(read["data"]["latest_version"], key["latest_version"], "{name}");
+        assert_eq!(
+            read["data"]["latest_version"], key["latest_version"],
+            "{name}"
+        );
         if key.get("deletion_allowed").is_some() {
             assert_eq!(read["data"]["deletion_allowed"], json!(true), "{name}");
         }
@@ -104,7 +107,10 @@ fn check_transit(root: &Client, exp: &Value) {
             let r = json_ok(post(root, &format!("/v1/{mount}/verify/{name}"), &body));
             assert_eq!(r["data"]["valid"], json!(true), "{name} v{version}");
             let public = &key["public_keys"][version];
-            assert_eq!(&read["data"]["keys"][version]["public_key"], public, "{name}");
+            assert_eq!(
+                &read["data"]["keys"][version]["public_key"], public,
+                "{name}"
+            );
         }
         for (version, hmac) in key["hmacs"].as_object().unwrap() {
             let body = json!({"input": plaintext, "hmac": hmac});
@@ -132,10 +138,12 @@ fn check_security(server: &Server, exp: &Value) {
     let (attr, value) = (sec["attribute"][0].as_str().unwrap(), &sec["attribute"][1]);
     assert_eq!(&users[user]["attributes"][attr], value);
     let role = sec["role"].as_str().unwrap();
-    assert!(get(&format!("roles/{role}"))[role]["cluster_permissions"]
-        .as_array()
-        .unwrap()
-        .contains(&sec["action_group"]));
+    assert!(
+        get(&format!("roles/{role}"))[role]["cluster_permissions"]
+            .as_array()
+            .unwrap()
+            .contains(&sec["action_group"])
+    );
     let group = sec["action_group"].as_str().unwrap();
     assert!(get(&format!("actiongroups/{group}")).get(group).is_some());
     let tenant = sec["tenant"].as_str().unwrap();
@@ -152,7 +160,10 @@ fn check_security(server: &Server, exp: &Value) {
         &[("authorization", alice.as_str())],
         None,
     ));
-    assert!(info["roles"].as_array().unwrap().contains(&json!(role)), "{info}");
+    assert!(
+        info["roles"].as_array().unwrap().contains(&json!(role)),
+        "{info}"
+    );
 }
 
 fn check_vault(server: &Server, exp: &Value) {
@@ -171,8 +182,14 @@ fn check_vault(server: &Server, exp: &Value) {
         .client()
         .with_token(v["tokens"][0]["token"].as_str().unwrap());
     let body = json!({"plaintext": exp["plaintext"]});
-    assert_eq!(post(&limited, "/v1/transit/encrypt/fx-aes256", &body).status, 200);
-    assert_eq!(post(&limited, "/v1/transit/encrypt/fx-aes128", &body).status, 403);
+    assert_eq!(
+        post(&limited, "/v1/transit/encrypt/fx-aes256", &body).status,
+        200
+    );
+    assert_eq!(
+        post(&limited, "/v1/transit/encrypt/fx-aes128", &body).status,
+        403
+    );
 }
 
 fn check_secrets_audit_encryption(server: &Server, exp: &Value) {
@@ -185,13 +202,19 @@ fn check_secrets_audit_encryption(server: &Server, exp: &Value) {
         let r = get(&format!("/rest/secrets/1.0/secrets/{name}"));
         assert_eq!(&r["value"], value, "{name}");
     }
-    assert_eq!(get("/rest/secrets/1.0/keys/inactive"), exp["secrets"]["inactive"]);
+    assert_eq!(
+        get("/rest/secrets/1.0/keys/inactive"),
+        exp["secrets"]["inactive"]
+    );
     let audit = get("/_plugins/_security/api/audit");
     assert_eq!(
         audit["config"]["audit"]["disabled_rest_categories"],
         exp["audit"]["audit"]["disabled_rest_categories"]
     );
-    assert_eq!(audit["config"]["audit"]["ignore_users"], json!(["fx-ignored"]));
+    assert_eq!(
+        audit["config"]["audit"]["ignore_users"],
+        json!(["fx-ignored"])
+    );
     let enc = get("/_admin/server/encryption");
     let mut keys: Vec<Value> = enc["result"]["encryption-keys"]
         .as_array()
@@ -209,14 +232,24 @@ fn snapshot_of(server: &Server) -> Vec<u8> {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("s.snapshot");
     let out = Command::new(keyward_tests::binary())
-        .args(["operator", "snapshot", "save", file.to_str().unwrap(), "--url"])
+        .args([
+            "operator",
+            "snapshot",
+            "save",
+            file.to_str().unwrap(),
+            "--url",
+        ])
         .arg(server.base_url())
         .arg("--data-dir")
         .arg(&server.data_dir)
         .env("KEYWARD_TOKEN", server.root_token())
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     std::fs::read(&file).unwrap()
 }
 
@@ -252,21 +285,29 @@ fn a_format_1_data_dir_is_migrated_at_start_and_everything_in_it_stays_readable(
     // A second start has nothing to migrate, and the data is still there.
     server.stop();
     server.restart().expect("restarts");
-    assert!(!server.stderr().contains("migrating"), "{}", server.stderr());
+    assert!(
+        !server.stderr().contains("migrating"),
+        "{}",
+        server.stderr()
+    );
     check_vault(&server, &exp);
 
     // Revoking a parent still revokes the child made under the old layout.
     let child_root = exp["vault"]["tokens"][1]["token"].as_str().unwrap();
-    let r = server
-        .client()
-        .with_token(child_root)
-        .request("POST", "/v1/auth/token/revoke-self", &[], None);
+    let r = server.client().with_token(child_root).request(
+        "POST",
+        "/v1/auth/token/revoke-self",
+        &[],
+        None,
+    );
     assert_eq!(r.status, 204, "{}", r.body);
     let grandchild = exp["vault"]["tokens"][2]["token"].as_str().unwrap();
-    let r = server
-        .client()
-        .with_token(grandchild)
-        .request("GET", "/v1/auth/token/lookup-self", &[], None);
+    let r = server.client().with_token(grandchild).request(
+        "GET",
+        "/v1/auth/token/lookup-self",
+        &[],
+        None,
+    );
     assert_eq!(r.status, 403);
 }
 
@@ -305,10 +346,16 @@ fn an_older_format_snapshot_is_migrated_when_restored_offline_and_live() {
         data.to_str().unwrap(),
     ]);
     assert!(ok, "{text}");
-    assert!(text.contains(&format!("migrated from format 1 to format {CURRENT}")), "{text}");
+    assert!(
+        text.contains(&format!("migrated from format 1 to format {CURRENT}")),
+        "{text}"
+    );
     assert_eq!(keystore_format(&data), u64::from(CURRENT));
     let server = Server::start_in(&data, options(&exp), None).expect("starts");
-    assert!(!server.stderr().contains("migrating"), "migrated by the restore already");
+    assert!(
+        !server.stderr().contains("migrating"),
+        "migrated by the restore already"
+    );
     check_vault(&server, &exp);
     check_secrets_audit_encryption(&server, &exp);
     drop(server);
@@ -348,7 +395,10 @@ fn a_newer_format_is_refused_by_server_and_by_snapshot_restore_and_nothing_chang
     let data = tmp.path().join("data");
     let mut server = Server::start_in(&data, Options::default(), None).expect("starts");
     let bytes = snapshot_of(&server);
-    assert_eq!(keyring_core::Snapshot::parse(&bytes).unwrap().data_format, CURRENT);
+    assert_eq!(
+        keyring_core::Snapshot::parse(&bytes).unwrap().data_format,
+        CURRENT
+    );
     let newer_snapshot = restamped(&bytes, CURRENT + 1);
 
     // Live restore of a newer snapshot: 400, nothing replaced.
@@ -359,7 +409,11 @@ fn a_newer_format_is_refused_by_server_and_by_snapshot_restore_and_nothing_chang
         Some(&newer_snapshot),
     );
     assert_eq!(r.status, 400, "{}", r.body);
-    assert!(r.body.contains(&format!("format {}", CURRENT + 1)), "{}", r.body);
+    assert!(
+        r.body.contains(&format!("format {}", CURRENT + 1)),
+        "{}",
+        r.body
+    );
     server.stop();
 
     // The data dir stamped by a "future" keyward.
@@ -380,9 +434,17 @@ fn a_newer_format_is_refused_by_server_and_by_snapshot_restore_and_nothing_chang
         data.display().to_string(),
         "newer keyward".to_string(),
     ] {
-        assert!(err.stderr.contains(&needle), "{needle:?} in:\n{}", err.stderr);
+        assert!(
+            err.stderr.contains(&needle),
+            "{needle:?} in:\n{}",
+            err.stderr
+        );
     }
-    assert_eq!(keyward_tests::snapshot(&data), before, "no byte of the data dir changed");
+    assert_eq!(
+        keyward_tests::snapshot(&data),
+        before,
+        "no byte of the data dir changed"
+    );
 
     // `operator snapshot restore` of a newer snapshot, into a new data dir.
     let file = tmp.path().join("newer.snapshot");
@@ -399,14 +461,27 @@ fn a_newer_format_is_refused_by_server_and_by_snapshot_restore_and_nothing_chang
         data.join("keyfolder").to_str().unwrap(),
     ]);
     assert!(!ok, "{text}");
-    assert!(text.contains(&format!("on-disk format {}", CURRENT + 1)), "{text}");
-    assert!(text.contains(&format!("reads up to format {CURRENT}")), "{text}");
+    assert!(
+        text.contains(&format!("on-disk format {}", CURRENT + 1)),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("reads up to format {CURRENT}")),
+        "{text}"
+    );
     assert!(!target.join("keyward.redb").exists(), "nothing restored");
 
     // `config check` refuses the stamped data dir too.
     let config = tmp.path().join("keyward.toml");
-    std::fs::write(&config, format!("data_dir = {data:?}\ntls_disable = true\n")).unwrap();
+    std::fs::write(
+        &config,
+        format!("data_dir = {data:?}\ntls_disable = true\n"),
+    )
+    .unwrap();
     let (ok, text) = keyward(&["config", "check", config.to_str().unwrap()]);
     assert!(!ok, "{text}");
-    assert!(text.contains(&format!("on-disk format {}", CURRENT + 1)), "{text}");
+    assert!(
+        text.contains(&format!("on-disk format {}", CURRENT + 1)),
+        "{text}"
+    );
 }

@@ -113,7 +113,10 @@ pub(crate) fn check(file: &Path) -> anyhow::Result<()> {
             data_dir.display()
         );
     } else {
-        println!("data dir {}: new (created at first start)", data_dir.display());
+        println!(
+            "data dir {}: new (created at first start)",
+            data_dir.display()
+        );
     }
     Ok(())
 }

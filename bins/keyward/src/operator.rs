@@ -142,8 +142,11 @@ fn restore(args: &SnapshotRestoreArgs) -> anyhow::Result<()> {
 /// Brings a restored data dir to the current format, as the server would
 /// at its next start, so the restore leaves a data dir in one format.
 fn migrate(data_dir: &Path, keyfolder: Option<&Path>) -> anyhow::Result<Migration> {
-    let unlocked = Keystore::new(data_dir.join("keystore.json"), keyfolder.map(Path::to_path_buf))
-        .unlock()?;
+    let unlocked = Keystore::new(
+        data_dir.join("keystore.json"),
+        keyfolder.map(Path::to_path_buf),
+    )
+    .unlock()?;
     let store = RedbStore::open(data_dir.join("keyward.redb"))?;
     let barrier = Barrier::new(Arc::new(store), unlocked);
     let runtime = tokio::runtime::Builder::new_current_thread()

@@ -147,7 +147,11 @@ pub const TRACING_TARGETS: &[(&str, &[&str])] = &[
     ("cluster", &["keyward::cluster"]),
     (
         "security",
-        &["keyward::security", "keyward::encryption", "keyward::policies"],
+        &[
+            "keyward::security",
+            "keyward::encryption",
+            "keyward::policies",
+        ],
     ),
     ("authentication", &["keyward::auth", "keyward::tokens"]),
     (
@@ -490,7 +494,10 @@ mod tests {
                 }
             }
         }
-        assert!(missing.is_empty(), "log targets without a topic: {missing:?}");
+        assert!(
+            missing.is_empty(),
+            "log targets without a topic: {missing:?}"
+        );
     }
 
     #[test]

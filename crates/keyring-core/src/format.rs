@@ -67,7 +67,9 @@ pub fn check_readable(what: &str, found: u32) -> Result<(), Error> {
         });
     }
     if found == 0 {
-        return Err(Error::Storage(format!("{what} has format 0, which no keyward writes")));
+        return Err(Error::Storage(format!(
+            "{what} has format 0, which no keyward writes"
+        )));
     }
     Ok(())
 }

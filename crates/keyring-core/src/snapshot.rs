@@ -430,10 +430,14 @@ mod format_tests {
         assert_eq!(v2.data_format, crate::DATA_FORMAT);
 
         let newer = Snapshot::parse(&framed(2, Some(crate::DATA_FORMAT + 1))).unwrap_err();
-        assert!(matches!(newer, Error::NewerFormat { found, .. } if found == crate::DATA_FORMAT + 1));
+        assert!(
+            matches!(newer, Error::NewerFormat { found, .. } if found == crate::DATA_FORMAT + 1)
+        );
         assert!(newer.to_string().contains("the snapshot"), "{newer}");
 
-        let container = Snapshot::parse(&framed(3, Some(1))).unwrap_err().to_string();
+        let container = Snapshot::parse(&framed(3, Some(1)))
+            .unwrap_err()
+            .to_string();
         assert!(container.contains("container format 3"), "{container}");
         assert!(container.contains("newer keyward"), "{container}");
     }

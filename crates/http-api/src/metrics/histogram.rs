@@ -62,7 +62,11 @@ impl AtomicHistogram {
             buckets: std::array::from_fn(|i| self.buckets[i].load(Relaxed)),
             count,
             sum: self.sum_nanos.load(Relaxed) as f64 / 1e9,
-            min: if min == u64::MAX { 0.0 } else { min as f64 / 1e9 },
+            min: if min == u64::MAX {
+                0.0
+            } else {
+                min as f64 / 1e9
+            },
             max: self.max_nanos.load(Relaxed) as f64 / 1e9,
         }
     }

@@ -276,19 +276,70 @@ mod tests {
         m.rotations(RotationKind::SecretsAesKey, 2);
         let samples = m.samples(Vec::new());
         let req = "http_request_duration_seconds";
-        assert_eq!(value(&samples, req, &[("family", "vault"), ("status", "200")]), Some(4000));
-        assert_eq!(value(&samples, req, &[("family", "arango"), ("status", "404")]), Some(1));
-        assert_eq!(value(&samples, req, &[("family", "vault"), ("status", "999")]), Some(1));
+        assert_eq!(
+            value(&samples, req, &[("family", "vault"), ("status", "200")]),
+            Some(4000)
+        );
+        assert_eq!(
+            value(&samples, req, &[("family", "arango"), ("status", "404")]),
+            Some(1)
+        );
+        assert_eq!(
+            value(&samples, req, &[("family", "vault"), ("status", "999")]),
+            Some(1)
+        );
         let ops = "transit_operations_total";
-        assert_eq!(value(&samples, ops, &[("operation", "encrypt"), ("key_type", "aes256-gcm96")]), Some(4000));
-        assert_eq!(value(&samples, ops, &[("operation", "sign"), ("key_type", "ed25519")]), Some(1));
+        assert_eq!(
+            value(
+                &samples,
+                ops,
+                &[("operation", "encrypt"), ("key_type", "aes256-gcm96")]
+            ),
+            Some(4000)
+        );
+        assert_eq!(
+            value(
+                &samples,
+                ops,
+                &[("operation", "sign"), ("key_type", "ed25519")]
+            ),
+            Some(1)
+        );
         assert_eq!(value(&samples, ops, &[("operation", "unknown-op")]), None);
         let auth = "auth_attempts_total";
-        assert_eq!(value(&samples, auth, &[("method", "token"), ("outcome", "success")]), Some(4000));
-        assert_eq!(value(&samples, auth, &[("method", "basic"), ("outcome", "failure")]), Some(0), "always listed");
-        assert_eq!(value(&samples, auth, &[("method", "basic"), ("outcome", "blocked")]), Some(1));
+        assert_eq!(
+            value(
+                &samples,
+                auth,
+                &[("method", "token"), ("outcome", "success")]
+            ),
+            Some(4000)
+        );
+        assert_eq!(
+            value(
+                &samples,
+                auth,
+                &[("method", "basic"), ("outcome", "failure")]
+            ),
+            Some(0),
+            "always listed"
+        );
+        assert_eq!(
+            value(
+                &samples,
+                auth,
+                &[("method", "basic"), ("outcome", "blocked")]
+            ),
+            Some(1)
+        );
         let rot = "rotations_total";
-        assert_eq!(value(&samples, rot, &[("kind", "secrets_aes_key")]), Some(2));
-        assert_eq!(value(&samples, rot, &[("kind", "encryption_at_rest")]), Some(0));
+        assert_eq!(
+            value(&samples, rot, &[("kind", "secrets_aes_key")]),
+            Some(2)
+        );
+        assert_eq!(
+            value(&samples, rot, &[("kind", "encryption_at_rest")]),
+            Some(0)
+        );
     }
 }

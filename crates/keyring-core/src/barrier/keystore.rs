@@ -16,8 +16,8 @@ use zeroize::Zeroizing;
 
 use super::keyfolder::{KeyFolder, KeyHash};
 use crate::Error;
-use crate::format::{DATA_FORMAT, check_readable};
 use crate::aead::{KEY_LEN, SealKey};
+use crate::format::{DATA_FORMAT, check_readable};
 
 // `format` of the file is the data dir's on-disk format (see
 // `crate::format`): a fence read before the keys are used.
@@ -452,11 +452,24 @@ mod format_tests {
             &format!("\"format\": {}", DATA_FORMAT + 1),
         );
         std::fs::write(&file, &newer).unwrap();
-        for ks in [Keystore::new(&file, Some(folder.clone())), Keystore::new(&file, None)] {
+        for ks in [
+            Keystore::new(&file, Some(folder.clone())),
+            Keystore::new(&file, None),
+        ] {
             let e = ks.unlock().unwrap_err();
-            assert!(matches!(e, Error::NewerFormat { found, .. } if found == DATA_FORMAT + 1), "{e}");
-            assert!(e.to_string().contains(&dir.path().display().to_string()), "{e}");
+            assert!(
+                matches!(e, Error::NewerFormat { found, .. } if found == DATA_FORMAT + 1),
+                "{e}"
+            );
+            assert!(
+                e.to_string().contains(&dir.path().display().to_string()),
+                "{e}"
+            );
         }
-        assert_eq!(std::fs::read_to_string(&file).unwrap(), newer, "nothing written");
+        assert_eq!(
+            std::fs::read_to_string(&file).unwrap(),
+            newer,
+            "nothing written"
+        );
     }
 }

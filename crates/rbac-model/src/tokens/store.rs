@@ -511,7 +511,7 @@ impl TokenStore {
         }
         let mut batch = WriteBatch::new();
         for id in &doomed {
-            batch.delete(self.salt.path(&id));
+            batch.delete(self.salt.path(id));
         }
         self.barrier.write(batch).await?;
         let mut state = self.state_mut();
@@ -593,7 +593,13 @@ mod tests {
         let (_, s) = store_on(barrier.clone()).await;
         let entry = s.put_root(&root, t(0)).await.unwrap();
         let (child_token, child) = s
-            .create(Some(&entry), req(&["p"], Some(3600)), "auth/token/create", None, t(0))
+            .create(
+                Some(&entry),
+                req(&["p"], Some(3600)),
+                "auth/token/create",
+                None,
+                t(0),
+            )
             .await
             .unwrap();
         let mut batch = WriteBatch::new();
@@ -610,16 +616,29 @@ mod tests {
         let moves = salted_record_names(&barrier).await.unwrap();
         barrier.write(moves).await.unwrap();
         assert!(
-            salted_record_names(&barrier).await.unwrap().into_ops().is_empty(),
+            salted_record_names(&barrier)
+                .await
+                .unwrap()
+                .into_ops()
+                .is_empty(),
             "a second run moves nothing"
         );
         let s = TokenStore::open(barrier.clone()).await.unwrap();
         assert_eq!(s.lookup(&root, t(1)).unwrap().accessor, entry.accessor);
-        assert_eq!(s.lookup(&child_token, t(1)).unwrap().accessor, child.accessor);
+        assert_eq!(
+            s.lookup(&child_token, t(1)).unwrap().accessor,
+            child.accessor
+        );
         // No record name says anything about a token any more.
         let paths = keyring_core::Store::list(store.as_ref(), "").await.unwrap();
-        assert!(paths.iter().all(|p| !p.contains(&entry.id.hex())), "{paths:?}");
-        assert!(paths.iter().all(|p| !p.starts_with(FORMAT1_PREFIX)), "{paths:?}");
+        assert!(
+            paths.iter().all(|p| !p.contains(&entry.id.hex())),
+            "{paths:?}"
+        );
+        assert!(
+            paths.iter().all(|p| !p.starts_with(FORMAT1_PREFIX)),
+            "{paths:?}"
+        );
         // Revoking still finds the record under its new name.
         s.revoke(child.id).await.unwrap();
         let s = TokenStore::open(barrier.clone()).await.unwrap();
@@ -632,7 +651,13 @@ mod tests {
         let root = SecretString::from("dev-root".to_string());
         let first = s.put_root(&root, t(0)).await.unwrap();
         let (child, _) = s
-            .create(Some(&first), req(&["p"], Some(3600)), "auth/token/create", None, t(0))
+            .create(
+                Some(&first),
+                req(&["p"], Some(3600)),
+                "auth/token/create",
+                None,
+                t(0),
+            )
             .await
             .unwrap();
         // A restart of a dev server: the store is loaded again and the same
@@ -641,7 +666,10 @@ mod tests {
         let again = s.put_root(&root, t(50)).await.unwrap();
         assert_eq!(again.accessor, first.accessor);
         assert_eq!(again.creation_time, t(0));
-        assert!(s.lookup(&child, t(60)).is_some(), "the child outlives the restart");
+        assert!(
+            s.lookup(&child, t(60)).is_some(),
+            "the child outlives the restart"
+        );
         // Another root token replaces it, and its tree goes with it.
         let other = s
             .put_root(&SecretString::from("other-root".to_string()), t(70))
