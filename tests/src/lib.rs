@@ -71,6 +71,8 @@ pub struct Options {
     /// A client certificate and key `client()` presents (for a server that
     /// requires one).
     pub identity: Option<(PathBuf, PathBuf)>,
+    /// Extra environment variables (`KEYWARD_LOG`, say).
+    pub env: Vec<(String, String)>,
 }
 
 impl Default for Options {
@@ -82,6 +84,7 @@ impl Default for Options {
             admin_password: Some("Test-Admin-Password-1".to_string()),
             ca_file: None,
             identity: None,
+            env: Vec::new(),
         }
     }
 }
@@ -167,6 +170,7 @@ impl Server {
             cmd.arg("--dev-admin-password").arg(p);
         }
         cmd.args(&options.args);
+        cmd.envs(options.env.iter().map(|(k, v)| (k, v)));
         cmd.stdin(Stdio::null())
             .stdout(std::fs::File::create(&stdout_path).expect("stdout file"))
             .stderr(std::fs::File::create(&stderr_path).expect("stderr file"));
@@ -473,6 +477,19 @@ impl Client {
         headers: &[(&str, &str)],
         body: Option<&[u8]>,
     ) -> Reply {
+        self.send(method, path, headers, body)
+            .unwrap_or_else(|e| panic!("{method} {}{path} failed: {e}", self.base))
+    }
+
+    /// As [`Client::request`] (the token, the body), returning a transport
+    /// error instead of panicking: for a server that may be killed mid-request.
+    pub fn send(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&[u8]>,
+    ) -> Result<Reply, String> {
         let url = format!("{}{}", self.base, path);
         let mut builder = ureq::http::Request::builder().method(method).uri(&url);
         if let Some(t) = &self.token {
@@ -483,11 +500,8 @@ impl Client {
         }
         let req = builder
             .body(body.map(<[u8]>::to_vec).unwrap_or_default())
-            .expect("request");
-        let mut resp = match self.agent.run(req) {
-            Ok(r) => r,
-            Err(e) => panic!("{method} {url} failed: {e}"),
-        };
+            .map_err(|e| e.to_string())?;
+        let mut resp = self.agent.run(req).map_err(|e| e.to_string())?;
         let status = resp.status().as_u16();
         let headers = resp
             .headers()
@@ -496,11 +510,11 @@ impl Client {
             .collect();
         let mut body = String::new();
         let _ = resp.body_mut().as_reader().read_to_string(&mut body);
-        Reply {
+        Ok(Reply {
             status,
             headers,
             body,
-        }
+        })
     }
 
     /// Like [`Client::request`] but returns the transport error instead of panicking.

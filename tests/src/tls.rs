@@ -75,9 +75,19 @@ impl TlsConn {
         server_name: &str,
         config: Arc<ClientConfig>,
     ) -> Result<TlsConn, String> {
+        let sock = TcpStream::connect(addr).map_err(|e| e.to_string())?;
+        TlsConn::over(sock, server_name, config)
+    }
+
+    /// Completes a handshake over a TCP connection the caller opened (from
+    /// a chosen source address, say).
+    pub fn over(
+        sock: TcpStream,
+        server_name: &str,
+        config: Arc<ClientConfig>,
+    ) -> Result<TlsConn, String> {
         let name = ServerName::try_from(server_name.to_string()).map_err(|e| e.to_string())?;
         let conn = ClientConnection::new(config, name).map_err(|e| e.to_string())?;
-        let sock = TcpStream::connect(addr).map_err(|e| e.to_string())?;
         sock.set_read_timeout(Some(Duration::from_secs(60)))
             .map_err(|e| e.to_string())?;
         let mut stream = StreamOwned::new(conn, sock);
@@ -113,10 +123,18 @@ impl TlsConn {
             head.push_str(&format!("{k}: {v}\r\n"));
         }
         head.push_str("Content-Length: 0\r\n\r\n");
-        self.stream
-            .write_all(head.as_bytes())
-            .map_err(|e| e.to_string())?;
-        self.stream.flush().map_err(|e| e.to_string())?;
+        self.send(head.as_bytes())?;
+        self.read_reply()
+    }
+
+    /// Writes raw bytes on the connection (a partial request, a slow body).
+    pub fn send(&mut self, bytes: &[u8]) -> Result<(), String> {
+        self.stream.write_all(bytes).map_err(|e| e.to_string())?;
+        self.stream.flush().map_err(|e| e.to_string())
+    }
+
+    /// Reads one HTTP/1.1 answer (headers and a `Content-Length` body).
+    pub fn read_reply(&mut self) -> Result<Reply, String> {
         let mut buf = Vec::new();
         let mut byte = [0u8; 1];
         while !buf.ends_with(b"\r\n\r\n") {

@@ -739,10 +739,16 @@ fn the_log_level_api_answers_as_arangodb() {
 }
 
 /// Every transit and secret operation, then every value the test used is
-/// looked for in the audit log: none may be there.
+/// looked for in the audit log, the server's own log (at `debug`), every
+/// file of the data dir and every error body the test saw: none may be
+/// there.
 #[test]
 fn no_secret_value_reaches_the_audit_log() {
-    let mut server = Server::start();
+    let mut server = Server::start_with(Options {
+        env: vec![("KEYWARD_LOG".into(), "debug".into())],
+        ..Default::default()
+    });
+    let mut error_bodies: Vec<String> = Vec::new();
     let root = server.root_client();
     let client = server.client();
     let auth = admin(&server);
@@ -910,6 +916,7 @@ fn no_secret_value_reaches_the_audit_log() {
     // Denied by its policy: MISSING_PRIVILEGES, under its display name.
     let r = child_client.request("GET", "/v1/sys/policies/acl", &[], None);
     assert_eq!(r.status, 403, "{}", r.body);
+    error_bodies.push(r.body);
     post("/v1/auth/token/lookup", json!({ "token": child }));
     let r = root.request(
         "GET",
@@ -968,6 +975,7 @@ fn no_secret_value_reaches_the_audit_log() {
         Some(json!({ "password": wrong }).to_string().as_bytes()),
     );
     assert_eq!(r.status, 400, "{}", r.body);
+    error_bodies.push(r.body);
     v(root.request("DELETE", "/v1/sys/policies/acl/audited-policy", &[], None));
 
     // Secrets.
@@ -1013,11 +1021,92 @@ fn no_secret_value_reaches_the_audit_log() {
     );
     assert_eq!(r.status, 200, "{}", r.body);
 
+    // Mistakes carrying secrets: the refusals do not echo them.
+    let bad_b64 = "bad-b64-sentinel !!";
+    let bad_ct = format!("vault:v1:{}", b64("garbage-ciphertext-sentinel"));
+    let weak = "weak-sentinel";
+    let wrong_current = "Wrong-current-sentinel-9";
+    secrets.extend([
+        bad_b64.to_string(),
+        bad_ct.clone(),
+        weak.to_string(),
+        wrong_current.to_string(),
+    ]);
+    for (path, body) in [
+        (
+            "/v1/transit/encrypt/audited2",
+            json!({ "plaintext": bad_b64 }),
+        ),
+        (
+            "/v1/transit/decrypt/audited2",
+            json!({ "ciphertext": bad_ct }),
+        ),
+        (
+            "/v1/transit/encrypt/audited2",
+            json!({"batch_input": [{"plaintext": bad_b64}]}),
+        ),
+    ] {
+        let r = root.request(
+            "POST",
+            path,
+            &[("content-type", "application/json")],
+            Some(body.to_string().as_bytes()),
+        );
+        assert!((400..500).contains(&r.status), "{path}: {}", r.status);
+        error_bodies.push(r.body);
+    }
+    let r = send(
+        &client,
+        &auth,
+        "PUT",
+        "/_plugins/_security/api/internalusers/weakling",
+        // An unknown key makes it a refusal; the password is not echoed.
+        Some(&json!({ "password": weak, "not_a_field": true })),
+    );
+    assert_eq!(r.status, 400, "{}", r.body);
+    error_bodies.push(r.body);
+    let r = send(
+        &client,
+        &basic(LIMITED, new_password),
+        "PUT",
+        "/_plugins/_security/api/account",
+        Some(&json!({"current_password": wrong_current, "password": "Another-Strong-Pw-77!"})),
+    );
+    assert!((400..500).contains(&r.status), "{}", r.body);
+    error_bodies.push(r.body);
+    for body in &error_bodies {
+        for s in &secrets {
+            assert!(
+                !body.contains(s.as_str()),
+                "{s:?} is in an error body: {body}"
+            );
+        }
+    }
+
     // Everything is written by the time the server has stopped.
     assert!(server.stop().success());
     let log = std::fs::read_to_string(server.data_dir.join("audit.log")).unwrap();
     for s in &secrets {
         assert!(!log.contains(s.as_str()), "{s:?} is in the audit log");
+    }
+    // The server's own log, at debug level.
+    let own_log = server.stderr();
+    assert!(
+        own_log.contains("keyward::request"),
+        "the log was written at all"
+    );
+    for s in &secrets {
+        assert!(
+            !own_log.contains(s.as_str()),
+            "{s:?} is in the server's log"
+        );
+    }
+    // Every file of the data dir, as bytes (the store, the key store, the
+    // TLS files, the audit log).
+    for s in &secrets {
+        if let Some(file) = keyward_tests::dir_contains(&server.data_dir, s.as_bytes()) {
+            panic!("{s:?} is in {file}");
+        }
     }
     // And the changes are there, by name.
     let lines: Vec<Value> = log

@@ -30,6 +30,14 @@
 //!   process, and wrk over HTTPS with every category on against off) and
 //!   the secret store's rotation of 100,000 secrets against the bare
 //!   cryptography; writes its section of `docs/performance.md`.
+//! - `schemathesis`: schema-driven testing of every operation of
+//!   docs/openapi.json against a dev server (no 5xx, answers as documented);
+//!   part of `ci` with a bounded number of examples.
+//! - `chaos [ROUNDS]`: the crash campaign (kill -9 under writes from every
+//!   API family, every acknowledged write checked after each restart; then
+//!   a full disk on a small tmpfs). Part of `ci` with 50 rounds.
+//! - `bench idle`: the server's resident memory per idle TLS connection,
+//!   over 10,000 connections, on a release build (`docs/reliability.md`).
 #![forbid(unsafe_code)]
 
 mod bench;
@@ -150,6 +158,23 @@ fn conformance(what: &[String]) -> anyhow::Result<()> {
     run(c)
 }
 
+/// `cargo xtask schemathesis [--max-examples N] [--max-time S]`: every
+/// operation of docs/openapi.json against a dev server
+/// (tests/schemathesis/run.py): no 5xx, answers as documented.
+fn schemathesis(extra: &[String]) -> anyhow::Result<()> {
+    let bin = build_server()?;
+    let venv = venv()?;
+    let mut c = Command::new(venv.join("bin").join("python"));
+    c.current_dir(root())
+        .arg("tests/schemathesis/run.py")
+        .arg("--keyward")
+        .arg(&bin)
+        .arg("--st")
+        .arg(venv.join("bin").join("st"))
+        .args(extra);
+    run(c)
+}
+
 fn openapi() -> anyhow::Result<()> {
     let out = cargo()
         .args(["run", "--quiet", "-p", "keyward", "--", "openapi"])
@@ -246,6 +271,17 @@ fn ci() -> anyhow::Result<()> {
     step("Vault conformance against OpenBao");
     conformance(&["vault".to_string()])?;
 
+    step("schemathesis: every documented operation, bounded examples");
+    schemathesis(&[
+        "--max-examples".to_string(),
+        "8".to_string(),
+        "--max-time".to_string(),
+        "120".to_string(),
+    ])?;
+
+    step("crash campaign: 50 rounds of kill -9 under writes, then a full disk");
+    chaos(&bin, "50")?;
+
     step("fuzz smoke run (10 s per target)");
     if fuzz_available() {
         fuzz(10)?;
@@ -257,6 +293,25 @@ fn ci() -> anyhow::Result<()> {
 
     eprintln!("\nxtask ci: all checks passed");
     Ok(())
+}
+
+/// `cargo xtask chaos [ROUNDS]`: kill -9 under writes from every API
+/// family, ROUNDS times, checking every acknowledged write after each
+/// restart; then the full-disk campaign (tests/src/bin/chaos.rs).
+fn chaos(bin: &Path, rounds: &str) -> anyhow::Result<()> {
+    let mut c = cargo();
+    c.args([
+        "run",
+        "-p",
+        "keyward-tests",
+        "--bin",
+        "chaos",
+        "--",
+        rounds,
+        "--disk-full",
+    ])
+    .env("KEYWARD_BIN", bin);
+    run(c)
 }
 
 fn bench(what: &[String]) -> anyhow::Result<()> {
@@ -315,7 +370,29 @@ fn bench(what: &[String]) -> anyhow::Result<()> {
             run(c)
         }
         Some("audit") => bench_audit::audit(),
-        _ => bail!("usage: cargo xtask bench authz|transit|tls|audit"),
+        Some("idle") => {
+            step("memory per idle TLS connection, 10,000 connections (release build)");
+            let mut c = cargo();
+            c.args(["build", "--release", "-p", "keyward"]);
+            run(c)?;
+            let mut c = cargo();
+            c.args([
+                "run",
+                "--release",
+                "-p",
+                "keyward-tests",
+                "--bin",
+                "idle-conns",
+                "--",
+                "10000",
+            ])
+            .env(
+                "KEYWARD_BIN",
+                root().join("target").join("release").join("keyward"),
+            );
+            run(c)
+        }
+        _ => bail!("usage: cargo xtask bench authz|transit|tls|audit|idle"),
     }
 }
 
@@ -335,6 +412,11 @@ fn main() -> anyhow::Result<()> {
             fuzz(seconds)
         }
         Some("bench") => bench(&args[1..]),
+        Some("schemathesis") => schemathesis(&args[1..]),
+        Some("chaos") => {
+            let bin = build_server()?;
+            chaos(&bin, args.get(1).map(String::as_str).unwrap_or("50"))
+        }
         _ => {
             eprintln!(
                 "usage: cargo xtask <ci | openapi | venv | pytest [ARGS] | conformance vault | fuzz [--seconds N] | bench authz|transit|tls|audit>"

@@ -217,6 +217,39 @@ pub(crate) struct ServerArgs {
     /// Default: off.
     #[arg(long)]
     pub(crate) unauthenticated_metrics_access: bool,
+    /// Open client connections the listener holds at most.
+    ///
+    /// A connection beyond it is closed at once (logged at most once a
+    /// second). Raise the process's open-files limit to match.
+    ///
+    /// Default: 4096.
+    #[arg(long, value_name = "N")]
+    pub(crate) max_connections: Option<usize>,
+    /// TLS handshakes one client address may have in progress.
+    ///
+    /// A connection beyond it is closed at once, so a handshake flood from
+    /// one client does not starve the others.
+    ///
+    /// Default: 32.
+    #[arg(long, value_name = "N")]
+    pub(crate) max_handshakes_per_ip: Option<usize>,
+    /// Time a client has to send a request's headers (HTTP/1.1).
+    ///
+    /// Vault's listener option of the same name. The clock starts when the
+    /// connection waits for a request, so it also closes keep-alive
+    /// connections idle that long. `10s`, `500ms`, `2m`; `0` turns it off.
+    ///
+    /// Default: `10s`.
+    #[arg(long, value_name = "DURATION")]
+    pub(crate) http_read_header_timeout: Option<String>,
+    /// Time a client has to send a request's body, once its headers are in.
+    ///
+    /// Vault's `http_read_timeout`. A slower body is refused with 408 in the
+    /// API family's error shape. `0` turns it off.
+    ///
+    /// Default: `30s`.
+    #[arg(long, value_name = "DURATION")]
+    pub(crate) http_read_timeout: Option<String>,
 }
 
 /// Flags of `keyward securityadmin`.

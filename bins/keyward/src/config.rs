@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 use rbac_model::SecuritySettings;
@@ -10,6 +11,7 @@ use serde::Deserialize;
 use tls_inventory::ClientAuth;
 
 use crate::cli::ServerArgs;
+use crate::limits::{self, ConnectionLimits};
 
 /// The configuration file. Every key mirrors a flag of `keyward server`.
 #[derive(Debug, Default, Deserialize)]
@@ -36,6 +38,10 @@ pub(crate) struct FileConfig {
     pub(crate) security_config: Option<PathBuf>,
     pub(crate) log_format: Option<String>,
     pub(crate) unauthenticated_metrics_access: Option<bool>,
+    pub(crate) max_connections: Option<usize>,
+    pub(crate) max_handshakes_per_ip: Option<usize>,
+    pub(crate) http_read_header_timeout: Option<String>,
+    pub(crate) http_read_timeout: Option<String>,
     /// The `plugins.security.*` settings, without the prefix.
     pub(crate) security: Option<toml::Table>,
     /// The `[audit]` table.
@@ -111,6 +117,9 @@ pub(crate) struct Settings {
     pub(crate) security_config: Option<PathBuf>,
     pub(crate) log_format: LogFormat,
     pub(crate) unauthenticated_metrics_access: bool,
+    pub(crate) limits: ConnectionLimits,
+    /// Time to read a request body (`http_read_timeout`); zero: no limit.
+    pub(crate) body_read_timeout: Duration,
     pub(crate) security: SecuritySettings,
 }
 
@@ -270,6 +279,27 @@ impl Settings {
             .as_deref()
             .map(client_auth)
             .transpose()?;
+        let limits = ConnectionLimits {
+            max_connections: args
+                .max_connections
+                .or(file.max_connections)
+                .unwrap_or(limits::DEFAULT_MAX_CONNECTIONS),
+            max_handshakes_per_ip: args
+                .max_handshakes_per_ip
+                .or(file.max_handshakes_per_ip)
+                .unwrap_or(limits::DEFAULT_MAX_HANDSHAKES_PER_IP),
+            header_read_timeout: duration_setting(
+                "--http-read-header-timeout",
+                args.http_read_header_timeout
+                    .or(file.http_read_header_timeout),
+                limits::DEFAULT_HEADER_READ_TIMEOUT,
+            )?,
+        };
+        let body_read_timeout = duration_setting(
+            "--http-read-timeout",
+            args.http_read_timeout.or(file.http_read_timeout),
+            limits::DEFAULT_READ_TIMEOUT,
+        )?;
         let settings = Settings {
             dev,
             data_dir,
@@ -293,6 +323,8 @@ impl Settings {
             log_format,
             unauthenticated_metrics_access: args.unauthenticated_metrics_access
                 || file.unauthenticated_metrics_access.unwrap_or(false),
+            limits,
+            body_read_timeout,
             security,
         };
         settings.check()?;
@@ -300,6 +332,9 @@ impl Settings {
     }
 
     fn check(&self) -> anyhow::Result<()> {
+        if self.limits.max_connections == 0 || self.limits.max_handshakes_per_ip == 0 {
+            bail!("--max-connections and --max-handshakes-per-ip must be at least 1");
+        }
         if !self.dev && (self.dev_root_token.is_some() || self.dev_admin_password.is_some()) {
             bail!("--dev-root-token and --dev-admin-password are dev-mode flags; add --dev");
         }
@@ -377,6 +412,18 @@ impl Settings {
         audit_config::AuditConfig::check_readonly_paths(&self.audit.readonly)
             .context("[audit] readonly is not valid")?;
         Ok(())
+    }
+}
+
+/// A duration flag or key, or its default when neither gives one.
+fn duration_setting(
+    flag: &str,
+    text: Option<String>,
+    default: Duration,
+) -> anyhow::Result<Duration> {
+    match text {
+        None => Ok(default),
+        Some(text) => limits::parse_duration(&text).map_err(|e| anyhow::anyhow!("{flag}: {e}")),
     }
 }
 

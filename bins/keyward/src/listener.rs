@@ -7,26 +7,40 @@ use std::time::Duration;
 
 use http_api::{Api, ConnInfo};
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use tls_inventory::{ReloadableTls, TlsSession};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+use crate::limits::Gate;
+
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Serves connections until `stop` turns true, then waits up to `drain` for
-/// in-flight requests to finish.
+/// in-flight requests to finish. `gate` holds the connection limits.
 pub(crate) async fn serve(
     listener: TcpListener,
     tls: Option<Arc<ReloadableTls>>,
     api: Api,
+    gate: Arc<Gate>,
     mut stop: watch::Receiver<bool>,
     drain: Duration,
 ) {
     let graceful = GracefulShutdown::new();
-    let builder = Arc::new(auto::Builder::new(TokioExecutor::new()));
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    let header_timeout = gate.limits().header_read_timeout;
+    if !header_timeout.is_zero() {
+        // Without a timer hyper applies no header timeout at all, and a
+        // client that sends one header byte a minute holds its connection
+        // forever.
+        builder
+            .http1()
+            .timer(TokioTimer::new())
+            .header_read_timeout(header_timeout);
+    }
+    let builder = Arc::new(builder);
     loop {
         let (tcp, remote) = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -40,14 +54,28 @@ pub(crate) async fn serve(
             },
             _ = stop.changed() => break,
         };
+        // Over the limit: close at once, so the client sees a reset instead
+        // of a connection that never answers.
+        let Ok(connection_permit) = gate.admit() else {
+            drop(tcp);
+            continue;
+        };
         let _ = tcp.set_nodelay(true);
+        let gate = gate.clone();
         let api = api.clone();
         let builder = builder.clone();
         let watcher = graceful.watcher();
         let tls = tls.clone();
         tokio::spawn(async move {
+            let _connection_permit = connection_permit;
             match tls {
                 Some(tls) => {
+                    // An address with many handshakes in progress has its
+                    // extra connections closed, so a handshake flood from
+                    // one client cannot take the CPU from every other one.
+                    let Ok(handshake_permit) = gate.begin_handshake(remote.ip()) else {
+                        return;
+                    };
                     // The configuration current now serves this connection for
                     // its whole life; a reload affects only later ones.
                     let loaded = tls.loaded();
@@ -66,6 +94,7 @@ pub(crate) async fn serve(
                             return;
                         }
                     };
+                    drop(handshake_permit);
                     let session = TlsSession::of(stream.get_ref().1, &loaded);
                     drop(loaded);
                     let conn = ConnInfo {

@@ -9,6 +9,7 @@ mod cluster;
 mod config;
 mod config_check;
 mod dev;
+mod limits;
 mod listener;
 mod operator;
 mod reference;

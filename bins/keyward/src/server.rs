@@ -52,6 +52,10 @@ fn init_logging(format: LogFormat) -> (FilterReload, bool) {
         LogFormat::Text => {
             let builder = tracing_subscriber::fmt()
                 .with_writer(std::io::stderr)
+                // On a failed write the default reports with `eprintln!`,
+                // which panics when stderr is a file on a full disk: the
+                // request being logged would die with it.
+                .log_internal_errors(false)
                 .with_env_filter(filter)
                 .with_filter_reloading();
             let handle = builder.reload_handle();
@@ -64,6 +68,7 @@ fn init_logging(format: LogFormat) -> (FilterReload, bool) {
             let builder = tracing_subscriber::fmt()
                 .json()
                 .with_writer(std::io::stderr)
+                .log_internal_errors(false)
                 .with_env_filter(filter)
                 .with_filter_reloading();
             let handle = builder.reload_handle();
@@ -232,6 +237,7 @@ pub(crate) async fn run(args: ServerArgs) -> anyhow::Result<()> {
             security: settings.security.clone(),
             security_bootstrap: bootstrap,
             unauthenticated_metrics: settings.unauthenticated_metrics_access,
+            body_read_timeout: settings.body_read_timeout,
             audit: AuditSettings {
                 readonly: settings.audit.readonly.clone(),
             },
@@ -303,6 +309,7 @@ pub(crate) async fn run(args: ServerArgs) -> anyhow::Result<()> {
         listener,
         tls.clone(),
         api.clone(),
+        crate::limits::Gate::new(settings.limits),
         stop_rx.clone(),
         DRAIN,
     ));

@@ -62,6 +62,9 @@ pub struct Services {
 pub struct ApiConfig {
     /// Bodies larger than this are refused with 413 (default 32 MiB, as Vault).
     pub max_body_bytes: usize,
+    /// A body that takes longer than this to arrive is refused with 408
+    /// (Vault's `http_read_timeout`, default 30 s); zero: no limit.
+    pub body_read_timeout: std::time::Duration,
     /// The version reported by health endpoints.
     pub version: String,
     /// The `plugins.security.*` settings (the `[security]` table).
@@ -80,6 +83,7 @@ impl Default for ApiConfig {
     fn default() -> Self {
         ApiConfig {
             max_body_bytes: 32 * 1024 * 1024,
+            body_read_timeout: std::time::Duration::from_secs(30),
             version: env!("CARGO_PKG_VERSION").to_string(),
             security: SecuritySettings::default(),
             security_bootstrap: None,
@@ -446,7 +450,8 @@ impl Api {
         let small = !chunked && announced.unwrap_or(0) <= EARLY_READ_LIMIT;
         let (mut response, family) = if small {
             let (parts, body) = req.into_parts();
-            match read_limited(body, self.state().config.max_body_bytes).await {
+            let config = &self.state().config;
+            match read_limited(body, config.max_body_bytes, config.body_read_timeout).await {
                 Ok(bytes) => {
                     let req = Request::from_parts(parts, http_body_util::Full::new(bytes));
                     self.dispatch(req, conn, &request_id).await
@@ -459,6 +464,14 @@ impl Api {
         } else {
             self.dispatch(req, conn, &request_id).await
         };
+        // A failure caused by the store refusing writes (a full disk, an I/O
+        // error) is not a bug of the route: say so, as 503, in the family's
+        // shape, instead of the route's 500.
+        if response.status() == http::StatusCode::INTERNAL_SERVER_ERROR
+            && let Some(reason) = self.state().barrier.write_failure()
+        {
+            response = family::refuse(family, Refusal::StoreUnavailable { reason });
+        }
         if !small && http1 && response.status().as_u16() >= 400 {
             response.headers_mut().insert(
                 http::header::CONNECTION,
@@ -497,6 +510,38 @@ impl Api {
     {
         let (mut parts, body) = req.into_parts();
         let path = parts.uri.path().to_string();
+        // Vault answers a method it has no operation for (TRACE, OPTIONS,
+        // ...) with 405 before it looks at the token.
+        if (path == "/v1" || path.starts_with("/v1/")) && !vault_method(&parts.method) {
+            let mut response = VaultError {
+                status: http::StatusCode::METHOD_NOT_ALLOWED,
+                errors: Vec::new(),
+            }
+            .into_response();
+            // The methods of the path, or of the engine route under its
+            // first segment taken as a mount (mounted or not: the method is
+            // refused either way).
+            let allowed = match self.router.find(&parts.method, &path) {
+                Match::MethodNotAllowed { allowed, .. } => allowed,
+                _ => path
+                    .strip_prefix("/v1/")
+                    .and_then(|rest| rest.split_once('/'))
+                    .map(|(_, after)| {
+                        match self
+                            .router
+                            .find_mounted(&parts.method, &format!("/{after}"))
+                        {
+                            Match::MethodNotAllowed { allowed, .. } => allowed,
+                            _ => Vec::new(),
+                        }
+                    })
+                    .unwrap_or_default(),
+            };
+            if let Some(allow) = family::allow_header(&allowed) {
+                response.headers_mut().insert(http::header::ALLOW, allow);
+            }
+            return (response, Family::Vault);
+        }
         // Vault's `GET ?list=true` is the LIST verb.
         if parts.method == Method::GET && path.starts_with("/v1/") {
             match list_flag(parts.uri.query()) {
@@ -589,7 +634,13 @@ impl Api {
                     && !(state.config.unauthenticated_metrics && r.path == METRICS_PATH)
             }
             // ArangoDB authenticates before it routes: 401 comes first.
-            None => allowlist_on || family == Family::Vault || family == Family::Arango,
+            // Vault too, except on a path whose routes need no token
+            // (`sys/health`, a login): a wrong method there is a 405.
+            None => {
+                allowlist_on
+                    || family == Family::Arango
+                    || (family == Family::Vault && !self.open_path(miss.as_ref(), &path))
+            }
         };
         let cert_dn = client_certificate_dn(&conn);
         let admin_cert = cert_dn
@@ -764,7 +815,7 @@ impl Api {
         }
 
         let limit = state.config.max_body_bytes;
-        let body = match read_limited(body, limit).await {
+        let body = match read_limited(body, limit, state.config.body_read_timeout).await {
             Ok(b) => b,
             Err(refusal) => return (family::refuse(family, refusal), family),
         };
@@ -923,6 +974,18 @@ impl Api {
         }
     }
 
+    /// True when the path exists only for other methods, and every route
+    /// it has is open (needs no credentials).
+    fn open_path(&self, miss: Option<&Match<'_>>, path: &str) -> bool {
+        let Some(Match::MethodNotAllowed { allowed, .. }) = miss else {
+            return false;
+        };
+        allowed.iter().all(|m| {
+            matches!(self.router.find(m, path),
+                Match::Route { route, .. } if route.permission == Permission::Open)
+        })
+    }
+
     fn feature_on(&self, feature: Feature) -> bool {
         match feature {
             Feature::NodesDn => {
@@ -1066,6 +1129,14 @@ fn list_flag(query: Option<&str>) -> Result<bool, ()> {
         Some((_, v)) if v.is_empty() => Ok(false),
         Some((_, v)) => crate::vault::goparse::parse_bool(&v).ok_or(()),
     }
+}
+
+/// The HTTP methods Vault maps to an operation (LIST is Vault's own).
+fn vault_method(method: &Method) -> bool {
+    matches!(
+        *method,
+        Method::GET | Method::HEAD | Method::POST | Method::PUT | Method::DELETE | Method::PATCH
+    ) || method.as_str() == "LIST"
 }
 
 #[cfg(test)]

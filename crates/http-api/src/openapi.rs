@@ -34,10 +34,14 @@ fn openapi_path(path: &str) -> String {
 }
 
 fn operation(route: &RouteInfo) -> Value {
+    // Vault takes a token (X-Vault-Token or Bearer); the other families take
+    // Basic credentials, or a token as Bearer.
     let security = if route.permission == "open" {
         json!([])
+    } else if route.family == Family::Vault {
+        json!([{"token": []}, {"bearer": []}])
     } else {
-        json!([{"basic": []}, {"token": []}, {"bearer": []}])
+        json!([{"basic": []}, {"bearer": []}])
     };
     json!({
         "summary": route.summary,
@@ -46,14 +50,35 @@ fn operation(route: &RouteInfo) -> Value {
         "x-keyward-permission": route.permission,
         "parameters": path_params(&route.path),
         "security": security,
-        "responses": {
-            "200": {"description": "Success", "content": {"application/json": {"schema": {}}}},
-            "default": {
-                "description": "An error, in the shape of the route's API family",
-                "content": {"application/json": {"schema": {"$ref": error_schema(route.family)}}},
-            },
-        },
+        "responses": responses(route),
     })
+}
+
+/// What an operation answers: a JSON success, an empty one (Vault's writes
+/// answer 204), and errors in the family's shape; the OpenSearch plugin's
+/// authentication layer answers 401 in plain text.
+fn responses(route: &RouteInfo) -> Value {
+    let family = route.family;
+    let mut responses = json!({
+        "200": {"description": "Success", "content": {"application/json": {"schema": {}}}},
+        "204": {"description": "Success, no body"},
+        "default": {
+                "description": "An error, in the shape of the route's API family",
+                "content": {"application/json": {"schema": {"$ref": error_schema(family)}}},
+        },
+    });
+    // The metrics routes answer Prometheus' text format (always on ArangoDB's
+    // path; with `?format=prometheus` on Vault's).
+    if route.path.ends_with("/metrics/v2") || route.path == "/v1/sys/metrics" {
+        responses["200"]["content"]["text/plain"] = json!({"schema": {"type": "string"}});
+    }
+    if family == Family::OpenSearch {
+        responses["401"] = json!({
+            "description": "Not authenticated (the plugin's plain-text answer)",
+            "content": {"text/plain": {"schema": {"type": "string"}}},
+        });
+    }
+    responses
 }
 
 /// The whole document.

@@ -23,6 +23,8 @@ pub(crate) mod error_num {
     pub(crate) const SUPERFLUOUS_SUFFICES: u32 = 601;
     pub(crate) const NOT_FOUND: u32 = 404;
     pub(crate) const METHOD_NOT_ALLOWED: u32 = 405;
+    pub(crate) const REQUEST_TIMEOUT: u32 = 408;
+    pub(crate) const SERVICE_UNAVAILABLE: u32 = 503;
     pub(crate) const INTERNAL: u32 = 4;
     pub(crate) const DATABASE_NOT_FOUND: u32 = 1228;
 }
@@ -158,6 +160,16 @@ pub(crate) fn refuse(refusal: Refusal) -> http::Response<Body> {
             StatusCode::PAYLOAD_TOO_LARGE,
             BAD_PARAMETER,
             format!("request body is larger than the limit of {limit} bytes"),
+        ),
+        Refusal::StoreUnavailable { reason } => ArangoError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            SERVICE_UNAVAILABLE,
+            super::store_unavailable_message(&reason),
+        ),
+        Refusal::BodyTimeout { timeout } => ArangoError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+            super::body_timeout_message(timeout),
         ),
         Refusal::BadBody(reason) => ArangoError::new(
             StatusCode::BAD_REQUEST,

@@ -34,6 +34,10 @@ pub(crate) enum Refusal {
     },
     /// The body is larger than the limit.
     TooLarge { limit: usize },
+    /// The store refuses writes (the reason is the store's, e.g. a full disk).
+    StoreUnavailable { reason: String },
+    /// The body did not arrive within the read timeout.
+    BodyTimeout { timeout: std::time::Duration },
     /// The security REST API's gate refused (the reason follows
     /// `No permission to access REST API: `).
     GateDenied(String),
@@ -56,12 +60,44 @@ pub(crate) const BAD_HEADERS: &str = "Illegal parameter in http or transport req
 
 /// Renders a refusal in the family's shape.
 pub(crate) fn refuse(family: Family, refusal: Refusal) -> http::Response<Body> {
-    match family {
+    // RFC 9110: a 405 lists what the resource allows.
+    let allow = match &refusal {
+        Refusal::MethodNotAllowed { allowed, .. } => allow_header(allowed),
+        _ => None,
+    };
+    let mut response = match family {
         Family::Vault => vault::refuse(refusal),
         Family::OpenSearch => opensearch::refuse(refusal),
         Family::Arango => arango::refuse(refusal),
         Family::Atlassian => atlassian::refuse(refusal),
+    };
+    if let Some(allow) = allow
+        && response.status() == http::StatusCode::METHOD_NOT_ALLOWED
+    {
+        response.headers_mut().insert(http::header::ALLOW, allow);
     }
+    response
+}
+
+/// The `Allow` header of a 405: the methods the path has.
+pub(crate) fn allow_header(allowed: &[Method]) -> Option<http::HeaderValue> {
+    if allowed.is_empty() {
+        return None;
+    }
+    // Vault's LIST travels as `GET ?list=true` over HTTP: named so.
+    let mut names: Vec<&str> = allowed
+        .iter()
+        .map(|m| {
+            if m.as_str() == "LIST" {
+                "GET"
+            } else {
+                m.as_str()
+            }
+        })
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    http::HeaderValue::from_str(&names.join(", ")).ok()
 }
 
 /// The family a path belongs to when no route matched it.
@@ -92,4 +128,19 @@ pub(crate) fn json_response(
         .header(http::header::CONTENT_TYPE, content_type)
         .body(Body::from(bytes))
         .unwrap_or_else(|_| http::Response::new(Body::default()))
+}
+
+/// The message of [`Refusal::StoreUnavailable`], the same in every family.
+pub(crate) fn store_unavailable_message(reason: &str) -> String {
+    format!(
+        "the store refuses writes: {reason}; free space on the data dir's disk (or fix its I/O error): reads are still served and writes resume by themselves"
+    )
+}
+
+/// The message of [`Refusal::BodyTimeout`], the same in every family.
+pub(crate) fn body_timeout_message(timeout: std::time::Duration) -> String {
+    format!(
+        "the request body did not arrive within {} ms (http_read_timeout); send it faster or raise --http-read-timeout",
+        timeout.as_millis()
+    )
 }

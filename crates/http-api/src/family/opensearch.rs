@@ -23,8 +23,11 @@ pub(crate) fn rest_status(status: StatusCode) -> &'static str {
         403 => "FORBIDDEN",
         404 => "NOT_FOUND",
         405 => "METHOD_NOT_ALLOWED",
+        408 => "REQUEST_TIMEOUT",
         409 => "CONFLICT",
+        412 => "PRECONDITION_FAILED",
         413 => "REQUEST_ENTITY_TOO_LARGE",
+        429 => "TOO_MANY_REQUESTS",
         501 => "NOT_IMPLEMENTED",
         503 => "SERVICE_UNAVAILABLE",
         _ => "INTERNAL_SERVER_ERROR",
@@ -299,6 +302,14 @@ pub(crate) fn refuse(refusal: Refusal) -> http::Response<Body> {
         Refusal::TooLarge { limit } => status_message(
             StatusCode::PAYLOAD_TOO_LARGE,
             &format!("request body is larger than the limit of {limit} bytes"),
+        ),
+        Refusal::StoreUnavailable { reason } => status_message(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &super::store_unavailable_message(&reason),
+        ),
+        Refusal::BodyTimeout { timeout } => status_message(
+            StatusCode::REQUEST_TIMEOUT,
+            &super::body_timeout_message(timeout),
         ),
         Refusal::BadBody(reason) => status_message(
             StatusCode::BAD_REQUEST,

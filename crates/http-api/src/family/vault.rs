@@ -301,6 +301,14 @@ pub(crate) fn refuse(refusal: Refusal) -> http::Response<Body> {
             StatusCode::PAYLOAD_TOO_LARGE,
             "http: request body too large",
         ),
+        Refusal::StoreUnavailable { reason } => VaultError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            super::store_unavailable_message(&reason),
+        ),
+        Refusal::BodyTimeout { timeout } => VaultError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            super::body_timeout_message(timeout),
+        ),
         Refusal::BadBody(reason) => {
             VaultError::bad_request(format!("error reading request body: {reason}"))
         }

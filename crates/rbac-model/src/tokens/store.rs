@@ -327,18 +327,18 @@ impl TokenStore {
     ) -> Result<Arc<TokenEntry>, TokenError> {
         let _w = self.writes.lock().await;
         let id = TokenId::of(token);
-        // The same root token put again (every start of a dev server) keeps
-        // its accessor: the tokens it made name it as their parent, and a
-        // new accessor would orphan them all.
-        let kept = self
+        // The same root token again (a dev server's restart) keeps its
+        // accessor: the tokens it created name their parent by accessor,
+        // and a new one would orphan (and so revoke) every one of them.
+        let existing = self
             .state()
             .by_id
             .get(&id)
-            .filter(|e| e.path == "auth/token/root" && e.is_root())
-            .map(|e| (e.accessor.clone(), e.creation_time));
-        let (accessor, creation_time) = match kept {
-            Some(k) => k,
-            None => (random_string(&self.rng, 24)?, now),
+            .filter(|e| e.path == "auth/token/root")
+            .cloned();
+        let accessor = match &existing {
+            Some(e) => e.accessor.clone(),
+            None => random_string(&self.rng, 24)?,
         };
         let entry = TokenEntry {
             id,
@@ -348,7 +348,7 @@ impl TokenStore {
             display_name: "root".into(),
             meta: Default::default(),
             num_uses: 0,
-            creation_time,
+            creation_time: now,
             creation_ttl: 0,
             explicit_max_ttl: 0,
             expire_time: None,
@@ -645,40 +645,6 @@ mod tests {
         assert!(s.lookup(&child_token, t(1)).is_none());
     }
 
-    #[tokio::test]
-    async fn putting_the_same_root_token_again_keeps_its_children() {
-        let (barrier, s) = store().await;
-        let root = SecretString::from("dev-root".to_string());
-        let first = s.put_root(&root, t(0)).await.unwrap();
-        let (child, _) = s
-            .create(
-                Some(&first),
-                req(&["p"], Some(3600)),
-                "auth/token/create",
-                None,
-                t(0),
-            )
-            .await
-            .unwrap();
-        // A restart of a dev server: the store is loaded again and the same
-        // root token put again.
-        let s = TokenStore::open(barrier.clone()).await.unwrap();
-        let again = s.put_root(&root, t(50)).await.unwrap();
-        assert_eq!(again.accessor, first.accessor);
-        assert_eq!(again.creation_time, t(0));
-        assert!(
-            s.lookup(&child, t(60)).is_some(),
-            "the child outlives the restart"
-        );
-        // Another root token replaces it, and its tree goes with it.
-        let other = s
-            .put_root(&SecretString::from("other-root".to_string()), t(70))
-            .await
-            .unwrap();
-        assert_ne!(other.accessor, first.accessor);
-        assert!(s.lookup(&root, t(71)).is_none());
-    }
-
     async fn store_on(barrier: Arc<Barrier>) -> (Arc<Barrier>, TokenStore) {
         let s = TokenStore::open(barrier.clone()).await.unwrap();
         (barrier, s)
@@ -749,6 +715,33 @@ mod tests {
                 .lookup(&SecretString::from("root-token".to_string()), t(99_999_999))
                 .is_some()
         );
+    }
+
+    #[tokio::test]
+    async fn the_same_root_token_again_keeps_the_tokens_it_created() {
+        let (barrier, s) = store().await;
+        let root_token = SecretString::from("dev-root".to_string());
+        let root = s.put_root(&root_token, t(0)).await.unwrap();
+        let (child_tok, _) = s
+            .create(
+                Some(&root),
+                req(&["p"], None),
+                "auth/token/create",
+                None,
+                t(1),
+            )
+            .await
+            .unwrap();
+        // A dev server's restart sets the same root token again.
+        let reopened = TokenStore::open(barrier.clone()).await.unwrap();
+        let again = reopened.put_root(&root_token, t(2)).await.unwrap();
+        assert_eq!(again.accessor, root.accessor);
+        assert!(reopened.lookup(&child_tok, t(3)).is_some());
+        // Another root token replaces it, and its children go with it.
+        let other = SecretString::from("other-root".to_string());
+        reopened.put_root(&other, t(4)).await.unwrap();
+        assert!(reopened.lookup(&root_token, t(5)).is_none());
+        assert!(reopened.lookup(&child_tok, t(5)).is_none());
     }
 
     #[tokio::test]
