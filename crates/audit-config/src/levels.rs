@@ -159,7 +159,7 @@ pub const TRACING_TARGETS: &[(&str, &[&str])] = &[
         &["keyward::transit", "keyward::mounts", "keyward::secrets"],
     ),
     ("backup", &["keyward::snapshot"]),
-    ("rocksdb", &["redb"]),
+    ("rocksdb", &["keyward::storage", "redb"]),
     (
         "startup",
         &["keyward::server", "keyward::dev", "keyward::upgrade"],
