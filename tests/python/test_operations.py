@@ -89,3 +89,122 @@ def test_metrics_in_prometheus_text_and_vault_json(client, keyward):
         client.adapter.get("/v1/sys/metrics", params={"format": "xml"})
     with pytest.raises(exceptions.Forbidden):
         hvac.Client(url=keyward.url, verify=keyward.ca).adapter.get("/v1/sys/metrics")
+
+
+def scrape(keyward, token=None):
+    """Every sample of `?format=prometheus`, parsed by prometheus-client, by
+    (sample name, labels)."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    r = keyward.session().get(keyward.url + "/v1/sys/metrics", params={"format": "prometheus"},
+                              headers={"X-Vault-Token": token or keyward.root_token})
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"].startswith("text/plain; version=0.0.4")
+    out = {}
+    for family in text_string_to_metric_families(r.text):
+        for s in family.samples:
+            out[(s.name, tuple(sorted(s.labels.items())))] = s.value
+    return out
+
+
+def value(samples, name, **labels):
+    return samples.get((name, tuple(sorted(labels.items()))), 0)
+
+
+def test_every_counter_of_the_issue_moves_when_its_operation_happens(client, keyward):
+    """Audit queue, TLS reloads, rotations of every kind, transit operations
+    per key type, authentication outcomes and cache hits: each counter is
+    read before and after the operation it counts."""
+    import shutil
+    import time
+
+    s = keyward.session()
+    admin = ("admin", keyward.admin_password)
+    before = scrape(keyward)
+
+    # Transit operations per key type, and a transit key rotation.
+    client.secrets.transit.create_key("metrics-ed", key_type="ed25519")
+    client.secrets.transit.sign_data("metrics-ed", hash_input="bWV0cmljcw==")
+    client.secrets.transit.sign_data("metrics-ed", hash_input="bWV0cmljcw==")
+    client.secrets.transit.rotate_key("metrics-ed")
+    # AES secret key rotation and encryption-at-rest rotation.
+    assert s.post(keyward.url + "/rest/secrets/1.0/keys/rotate", auth=admin).status_code == 200
+    assert s.post(keyward.url + "/_admin/server/encryption", auth=admin).status_code == 200
+    # Basic logins: one bcrypt check, then a cache hit; one failure.
+    for _ in range(2):
+        assert s.get(keyward.url + "/_plugins/_security/authinfo", auth=admin).status_code == 200
+    assert s.get(keyward.url + "/_plugins/_security/authinfo", auth=("admin", "wrong")).status_code == 401
+    # A TLS reload that works, and one refused (a key that does not match).
+    tls = keyward.data_dir / "tls"
+    assert s.post(keyward.url + "/_admin/server/tls", auth=admin).status_code == 200
+    shutil.copy(tls / "server-key.pem", tls / "server-key.pem.kept")
+    shutil.copy(tls / "admin-key.pem", tls / "server-key.pem")
+    try:
+        assert s.post(keyward.url + "/_admin/server/tls", auth=admin).status_code == 400
+    finally:
+        shutil.move(tls / "server-key.pem.kept", tls / "server-key.pem")
+
+    after = scrape(keyward)
+
+    def moved(name, **labels):
+        return value(after, name, **labels) - value(before, name, **labels)
+
+    ops = "keyward_transit_operations_total"
+    assert moved(ops, operation="sign", key_type="ed25519") == 2
+    assert moved(ops, operation="keys", key_type="ed25519") >= 1
+    rot = "keyward_rotations_total"
+    assert moved(rot, kind="transit_key") == 1
+    assert moved(rot, kind="secrets_aes_key") == 1
+    assert moved(rot, kind="encryption_at_rest") == 1
+    assert value(after, rot, kind="transit_key_auto") == 0, "listed before any auto-rotation"
+    auth = "keyward_auth_attempts_total"
+    assert moved(auth, method="basic", outcome="success") >= 2 + 4
+    assert moved(auth, method="basic", outcome="failure") == 1
+    assert moved(auth, method="token", outcome="success") >= 5
+    assert moved("keyward_auth_cache_hits_total") >= 1
+    assert value(after, "keyward_auth_cache_entries") >= 1
+    assert value(after, "keyward_transit_keys_cached") >= 1
+    assert ("keyward_transit_cache_hits_total", ()) in after
+    tls_total = "keyward_tls_reloads_total"
+    assert moved(tls_total, listener="http", outcome="success") == 1
+    assert moved(tls_total, listener="http", outcome="failure") == 1
+    # The audit queue: dev mode writes an audit log; events are written
+    # by the writer thread after the answer, so give it a moment.
+    assert value(after, "keyward_audit_log_enabled") == 1
+    assert value(after, "keyward_audit_queue_capacity") > 0
+    assert ("keyward_audit_queue_length", ()) in after
+    assert ("keyward_audit_events_dropped_total", ()) in after
+    deadline = time.time() + 10
+    while moved("keyward_audit_events_written_total") < 1 and time.time() < deadline:
+        time.sleep(0.1)
+        after = scrape(keyward)
+    assert moved("keyward_audit_events_written_total") >= 1
+
+
+def test_dropped_audit_events_are_counted_in_sys_metrics(tmp_path):
+    """A one-event audit queue flooded by requests on several threads drops
+    events; /v1/sys/metrics counts them (and the written ones)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from conftest import start
+
+    config = tmp_path / "keyward.toml"
+    config.write_text("[audit]\nqueue_capacity = 1\n")
+    kw = start(tmp_path / "data", extra=["--config", str(config)])
+    try:
+        # Every request is a failed login (an unknown token: no bcrypt to
+        # wait for), an audit event each.
+        def burst(_):
+            s = kw.session()
+            for _ in range(50):
+                s.get(kw.url + "/_plugins/_security/authinfo", headers={"X-Vault-Token": "kw.unknown"})
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(burst, range(8)))
+        samples = scrape(kw)
+        assert value(samples, "keyward_audit_queue_capacity") == 1
+        dropped = value(samples, "keyward_audit_events_dropped_total")
+        written = value(samples, "keyward_audit_events_written_total")
+        assert dropped >= 1, samples
+        assert dropped + written <= 400 + 50
+    finally:
+        assert kw.stop() == 0

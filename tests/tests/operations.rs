@@ -128,3 +128,74 @@ fn config_check_validates_without_starting() {
     let (ok, text) = check(&good.replace("\"127.0.0.1:1\"", "\"nowhere\""));
     assert!(!ok, "{text}");
 }
+
+/// Waits until the server's log holds `needle`.
+fn wait_for_log(server: &Server, needle: &str) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let log = server.stderr();
+        if log.contains(needle) {
+            return log;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no {needle:?} in the log:\n{log}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn the_log_level_api_changes_the_servers_own_topics_at_run_time() {
+    let server = Server::start_with(keyward_tests::Options {
+        tls: true,
+        ..Default::default()
+    });
+    let client = server.client();
+    let admin = keyward_tests::basic("admin", &server.admin_password());
+    let put = |body: &str| {
+        let r = client.request(
+            "PUT",
+            "/_admin/log/level",
+            &[
+                ("authorization", admin.as_str()),
+                ("content-type", "application/json"),
+            ],
+            Some(body.as_bytes()),
+        );
+        assert_eq!(r.status, 200, "{}", r.body);
+        r.json()
+    };
+    let reload_tls = || {
+        let r = client.request(
+            "POST",
+            "/_admin/server/tls",
+            &[("authorization", admin.as_str())],
+            None,
+        );
+        assert_eq!(r.status, 200, "{}", r.body);
+    };
+
+    // `requests` (one line per request) starts at INFO.
+    client.request("GET", "/_admin/marker-one", &[], None);
+    wait_for_log(&server, "/_admin/marker-one");
+    assert_eq!(put(r#"{"requests":"ERROR"}"#)["requests"], "ERROR");
+    client.request("GET", "/_admin/marker-hidden", &[], None);
+    put(r#"{"requests":"INFO"}"#);
+    client.request("GET", "/_admin/marker-two", &[], None);
+    let log = wait_for_log(&server, "/_admin/marker-two");
+    assert!(
+        !log.contains("/_admin/marker-hidden"),
+        "a request while `requests` was at ERROR was logged:\n{log}"
+    );
+
+    // `ssl` starts at WARNING, as in ArangoDB: a reload's INFO line shows
+    // only once the topic is raised.
+    reload_tls();
+    put(r#"{"ssl":"INFO"}"#);
+    client.request("GET", "/_admin/marker-three", &[], None);
+    let log = wait_for_log(&server, "/_admin/marker-three");
+    assert!(!log.contains("TLS files reloaded"), "{log}");
+    reload_tls();
+    wait_for_log(&server, "TLS files reloaded through /_admin/server/tls");
+}

@@ -99,14 +99,24 @@ pub(crate) fn check(file: &Path) -> anyhow::Result<()> {
         println!("security configuration: the YAML files parse");
     }
     let data_dir: &PathBuf = &settings.data_dir;
-    println!(
-        "data dir {}: {}",
-        data_dir.display(),
-        if data_dir.join("keystore.json").exists() {
-            "holds a data store"
+    let keystore = data_dir.join("keystore.json");
+    if keystore.exists() {
+        // The format fence: a data dir this keyward cannot open fails the check.
+        let format = keyring_core::Keystore::new(&keystore, None).format()?;
+        let note = if format < keyring_core::DATA_FORMAT {
+            " (migrated at the next start; take a snapshot first)"
         } else {
-            "new (created at first start)"
-        }
-    );
+            ""
+        };
+        println!(
+            "data dir {}: holds a data store, format {format}{note}",
+            data_dir.display()
+        );
+    } else {
+        println!(
+            "data dir {}: new (created at first start)",
+            data_dir.display()
+        );
+    }
     Ok(())
 }

@@ -6,7 +6,10 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
-use keyring_core::{RedbStore, Snapshot};
+use std::sync::Arc;
+
+use http_api::upgrade::Migration;
+use keyring_core::{Barrier, Keystore, RedbStore, Snapshot};
 
 use crate::cli::{SnapshotCommand, SnapshotRestoreArgs, SnapshotSaveArgs};
 
@@ -116,10 +119,39 @@ fn restore(args: &SnapshotRestoreArgs) -> anyhow::Result<()> {
         .restore_into(&args.data_dir, keyfolder.as_deref())
         .with_context(|| format!("{} was not restored", args.file.display()))?;
     println!(
-        "restored {} entries (snapshot taken at {} s since the epoch) into {}",
+        "restored {} entries (snapshot taken at {} s since the epoch, format {}) into {}",
         snapshot.len(),
         snapshot.created.unix_secs(),
+        snapshot.data_format,
         args.data_dir.display()
     );
+    let migration = migrate(&args.data_dir, keyfolder.as_deref())
+        .with_context(|| format!("{} was restored but not migrated", args.data_dir.display()))?;
+    for step in &migration.steps {
+        println!("migrated: {step}");
+    }
+    if migration.from != migration.to {
+        println!(
+            "the data dir was migrated from format {} to format {}",
+            migration.from, migration.to
+        );
+    }
     Ok(())
+}
+
+/// Brings a restored data dir to the current format, as the server would
+/// at its next start, so the restore leaves a data dir in one format.
+fn migrate(data_dir: &Path, keyfolder: Option<&Path>) -> anyhow::Result<Migration> {
+    let unlocked = Keystore::new(
+        data_dir.join("keystore.json"),
+        keyfolder.map(Path::to_path_buf),
+    )
+    .unlock()?;
+    let store = RedbStore::open(data_dir.join("keyward.redb"))?;
+    let barrier = Barrier::new(Arc::new(store), unlocked);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    Ok(runtime.block_on(http_api::upgrade::migrate(&barrier))?)
 }

@@ -144,14 +144,26 @@ pub const TRACING_TARGETS: &[(&str, &[&str])] = &[
         "communication",
         &["keyward::listener", "hyper", "h2", "rustls"],
     ),
-    ("security", &["keyward::security", "keyward::encryption"]),
-    ("authentication", &["keyward::auth"]),
+    ("cluster", &["keyward::cluster"]),
+    (
+        "security",
+        &[
+            "keyward::security",
+            "keyward::encryption",
+            "keyward::policies",
+        ],
+    ),
+    ("authentication", &["keyward::auth", "keyward::tokens"]),
     (
         "engines",
         &["keyward::transit", "keyward::mounts", "keyward::secrets"],
     ),
-    ("rocksdb", &["redb"]),
-    ("startup", &["keyward::server", "keyward::dev"]),
+    ("backup", &["keyward::snapshot"]),
+    ("rocksdb", &["keyward::storage", "redb"]),
+    (
+        "startup",
+        &["keyward::server", "keyward::dev", "keyward::upgrade"],
+    ),
     ("audit-service", &["keyward::audit"]),
 ];
 
@@ -454,6 +466,38 @@ mod tests {
         for (topic, _) in TRACING_TARGETS {
             assert!(levels.topics().contains_key(*topic), "{topic}");
         }
+    }
+
+    /// Every `keyward::*` log target the workspace uses belongs to a
+    /// topic, so `/_admin/log/level` reaches every log line of the server.
+    #[test]
+    fn every_log_target_of_the_workspace_has_a_topic() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let mut missing = Vec::new();
+        let mut stack = vec![root.join("crates"), root.join("bins")];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    let text = std::fs::read_to_string(&path).unwrap();
+                    for piece in text.split("target: \"").skip(1) {
+                        let target = piece.split('"').next().unwrap_or("");
+                        let known = TRACING_TARGETS
+                            .iter()
+                            .any(|(_, targets)| targets.contains(&target));
+                        if target.starts_with("keyward::") && !known {
+                            missing.push(format!("{target} ({})", path.display()));
+                        }
+                    }
+                }
+            }
+        }
+        assert!(
+            missing.is_empty(),
+            "log targets without a topic: {missing:?}"
+        );
     }
 
     #[test]

@@ -28,7 +28,7 @@ use crate::vault::mounts::{Mount, Mounts};
 use crate::vault::policies::Policies;
 use arc_swap::ArcSwap;
 
-use crate::metrics::Metrics;
+use crate::metrics::{Metrics, RotationKind};
 use rbac_model::tokens::{TokenStore, TokenUse};
 
 /// Where the secret store keeps its keys and values.
@@ -175,15 +175,24 @@ impl Api {
             security_bootstrap: None,
             ..config
         };
+        let routes = table();
+        // The transit operations counted per key type: the first segment
+        // after the mount of every mount-relative route.
+        let operations: Vec<String> = routes
+            .iter()
+            .filter_map(|r| r.path.strip_prefix("/v1/{mount}/"))
+            .filter_map(|rest| rest.split('/').next())
+            .map(str::to_string)
+            .collect();
         Ok(Api {
             life: Arc::new(Lifecycle {
                 current: ArcSwap::from_pointee(state),
                 services,
                 config,
                 gate: tokio::sync::RwLock::new(()),
-                metrics: Metrics::default(),
+                metrics: Metrics::new(operations),
             }),
-            router: Arc::new(Router::new(table())?),
+            router: Arc::new(Router::new(routes)?),
         })
     }
 
@@ -196,6 +205,9 @@ impl Api {
 /// identity and storing `config.security_bootstrap` at first start).
 async fn load_state(services: Services, config: ApiConfig) -> Result<State, Error> {
     let barrier = services.barrier;
+    // Records in an older layout (a data dir from an older keyward, or a
+    // snapshot of one just restored) are brought up to date first.
+    crate::upgrade::migrate(&barrier).await?;
 
     let cluster = match barrier.get(CLUSTER_PATH).await? {
         Some(bytes) => record(CLUSTER_PATH, &bytes)?,
@@ -363,7 +375,7 @@ impl Api {
         }
         self.life
             .metrics
-            .rotations("transit_key_auto", rotated as u64);
+            .rotations(RotationKind::TransitKeyAuto, rotated as u64);
         rotated
     }
 
@@ -467,7 +479,7 @@ impl Api {
             );
         }
         self.life.metrics.request(
-            family.label(),
+            family,
             response.status().as_u16(),
             started.elapsed().as_secs_f64(),
         );
@@ -840,7 +852,7 @@ impl Api {
         }
         let mut response = (route.handler)(ctx).await;
         if response.status().is_success() {
-            self.observe_success(route, &method, observed_key).await;
+            self.observe_success(route, &method, observed_key);
         }
         if route.deprecated {
             add_deprecation_warning(&mut response);
@@ -854,7 +866,7 @@ impl Api {
     /// Counts what a successful request did: a transit operation (by the
     /// key's type, read from the engine's in-memory cache, where the
     /// handler just put it) or a rotation.
-    async fn observe_success(
+    fn observe_success(
         &self,
         route: &crate::route::Route,
         method: &Method,
@@ -864,16 +876,17 @@ impl Api {
         if let Some(op) = route.path.strip_prefix("/v1/{mount}/") {
             let operation = op.split('/').next().unwrap_or(op);
             if op.ends_with("/rotate") {
-                metrics.rotations("transit_key", 1);
+                metrics.rotations(RotationKind::TransitKey, 1);
             }
             if let Some((mount, name)) = key
-                && let Some(name) = transit_crypto::KeyName::parse(&name)
-                && let Ok(Some(policy)) = mount.transit.get(&name).await
+                && let Some(key_type) = mount.transit.cached_key_type(&name)
             {
-                metrics.transit(operation, policy.key_type().as_str());
+                metrics.transit(operation, key_type);
             }
         } else if route.path.ends_with("/_admin/server/encryption") && method == Method::POST {
-            metrics.rotations("encryption_at_rest", 1);
+            metrics.rotations(RotationKind::EncryptionAtRest, 1);
+        } else if route.path == "/rest/secrets/1.0/keys/rotate" && method == Method::POST {
+            metrics.rotations(RotationKind::SecretsAesKey, 1);
         }
     }
 
@@ -1148,4 +1161,3 @@ mod tests {
         );
     }
 }
-

@@ -82,6 +82,7 @@ mod route;
 mod router;
 mod security;
 mod state;
+pub mod upgrade;
 mod vault;
 
 pub use api::{Api, ApiConfig, ConnInfo, Services};

@@ -50,6 +50,23 @@ pub enum Error {
         path: String,
     },
 
+    /// A data dir or a snapshot in an on-disk format newer than this
+    /// keyward reads: written by a newer keyward.
+    #[error(
+        "{what} is in on-disk format {found}, written by a newer keyward; this keyward ({}) \
+         reads up to format {}. Run a keyward that reads format {found} (the version that \
+         wrote it, or a newer one); to go back to this version, restore a snapshot taken \
+         before the upgrade into a new data dir",
+        crate::format::KEYWARD_VERSION,
+        crate::format::DATA_FORMAT
+    )]
+    NewerFormat {
+        /// What was refused (the data dir, a snapshot), for the message.
+        what: String,
+        /// The format it is in.
+        found: u32,
+    },
+
     /// A snapshot could not be taken, read or restored.
     #[error("snapshot refused: {0}")]
     Snapshot(String),

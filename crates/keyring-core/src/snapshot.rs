@@ -10,8 +10,9 @@
 //!
 //! ```text
 //! "KEYWARD-SNAPSHOT\n"  magic, 17 bytes
-//! u32                    format (1)
+//! u32                    container format (2; 1 has no data format)
 //! i64                    created, seconds since the epoch
+//! u32                    data format of the entries (`crate::DATA_FORMAT`)
 //! u32, bytes             the keystore file
 //! u64                    number of entries
 //! (u32, bytes, u32, bytes)*  path and sealed value of each entry
@@ -22,14 +23,15 @@ use std::path::Path;
 
 use ring::digest::{Context, SHA256};
 
-use crate::{Error, Store, Timestamp};
+use crate::{Error, Store, Timestamp, check_readable};
 #[cfg(feature = "redb")]
 use crate::{Keystore, RedbStore, WriteBatch};
 
 // Restoring needs no async runtime, so the CLI and a running server can both use it.
 
 const MAGIC: &[u8] = b"KEYWARD-SNAPSHOT\n";
-const FORMAT: u32 = 1;
+/// The container format written; 1 (no data format field) is still read.
+const FORMAT: u32 = 2;
 /// Entries are restored in batches of this many.
 #[cfg(feature = "redb")]
 const BATCH: usize = 5_000;
@@ -38,6 +40,9 @@ const BATCH: usize = 5_000;
 pub struct Snapshot {
     /// When it was taken.
     pub created: Timestamp,
+    /// The on-disk format its entries are in (1 for snapshots from before
+    /// formats were numbered). A restore migrates an older one.
+    pub data_format: u32,
     keystore: Vec<u8>,
     entries: Vec<(String, Vec<u8>)>,
 }
@@ -46,6 +51,7 @@ impl std::fmt::Debug for Snapshot {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Snapshot")
             .field("created", &self.created)
+            .field("data_format", &self.data_format)
             .field("entries", &self.entries.len())
             .finish_non_exhaustive()
     }
@@ -96,6 +102,7 @@ impl Snapshot {
     pub async fn take(
         store: &dyn Store,
         keystore_file: &Path,
+        data_format: u32,
         now: Timestamp,
     ) -> Result<Vec<u8>, Error> {
         let keystore = std::fs::read(keystore_file).map_err(|e| {
@@ -109,6 +116,7 @@ impl Snapshot {
         out.extend_from_slice(MAGIC);
         out.extend_from_slice(&FORMAT.to_be_bytes());
         out.extend_from_slice(&now.unix_secs().to_be_bytes());
+        out.extend_from_slice(&data_format.to_be_bytes());
         out.extend_from_slice(
             &u32::try_from(keystore.len())
                 .map_err(|_| bad("keystore too large"))?
@@ -148,13 +156,18 @@ impl Snapshot {
             bytes: body,
             pos: MAGIC.len(),
         };
-        let format = r.u32()?;
-        if format != FORMAT {
+        let container = r.u32()?;
+        if container == 0 || container > FORMAT {
             return Err(bad(format!(
-                "it has format {format}; this keyward reads format {FORMAT}"
+                "it has container format {container}, written by a newer keyward; this \
+                 keyward ({}) reads container formats 1 to {FORMAT}: restore it with the \
+                 keyward that took it, or a newer one",
+                crate::KEYWARD_VERSION
             )));
         }
         let created = Timestamp::from_unix_secs(r.u64()? as i64);
+        let data_format = if container >= 2 { r.u32()? } else { 1 };
+        check_readable("the snapshot", data_format)?;
         let keystore = r.chunk()?.to_vec();
         let count = r.u64()?;
         let mut entries = Vec::new();
@@ -169,6 +182,7 @@ impl Snapshot {
         }
         Ok(Snapshot {
             created,
+            data_format,
             keystore,
             entries,
         })
@@ -279,6 +293,7 @@ mod tests {
             .block_on(Snapshot::take(
                 store.as_ref(),
                 ks.file(),
+                1,
                 Timestamp::from_unix_secs(7),
             ))
             .unwrap();
@@ -388,5 +403,47 @@ mod tests {
                 .is_err()
         );
         assert!(ephemeral.restore(&snap).await.is_err());
+    }
+}
+
+#[cfg(test)]
+mod format_tests {
+    use super::*;
+
+    /// A snapshot body with a checksum, as `take` lays it out.
+    fn framed(container: u32, data_format: Option<u32>) -> Vec<u8> {
+        let mut out = MAGIC.to_vec();
+        out.extend_from_slice(&container.to_be_bytes());
+        out.extend_from_slice(&5i64.to_be_bytes());
+        if let Some(f) = data_format {
+            out.extend_from_slice(&f.to_be_bytes());
+        }
+        out.extend_from_slice(&2u32.to_be_bytes());
+        out.extend_from_slice(b"{}");
+        out.extend_from_slice(&0u64.to_be_bytes());
+        let mut ctx = Context::new(&SHA256);
+        ctx.update(&out);
+        out.extend_from_slice(ctx.finish().as_ref());
+        out
+    }
+
+    #[test]
+    fn older_containers_read_as_format_1_and_newer_formats_are_refused() {
+        let v1 = Snapshot::parse(&framed(1, None)).unwrap();
+        assert_eq!((v1.data_format, v1.created.unix_secs()), (1, 5));
+        let v2 = Snapshot::parse(&framed(2, Some(crate::DATA_FORMAT))).unwrap();
+        assert_eq!(v2.data_format, crate::DATA_FORMAT);
+
+        let newer = Snapshot::parse(&framed(2, Some(crate::DATA_FORMAT + 1))).unwrap_err();
+        assert!(
+            matches!(newer, Error::NewerFormat { found, .. } if found == crate::DATA_FORMAT + 1)
+        );
+        assert!(newer.to_string().contains("the snapshot"), "{newer}");
+
+        let container = Snapshot::parse(&framed(3, Some(1)))
+            .unwrap_err()
+            .to_string();
+        assert!(container.contains("container format 3"), "{container}");
+        assert!(container.contains("newer keyward"), "{container}");
     }
 }

@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use arc_swap::ArcSwap;
@@ -393,6 +394,10 @@ pub struct ReloadableTls {
     current: ArcSwap<LoadedTls>,
     /// One reload at a time, so a checked reload compares with what it replaces.
     reloads: Mutex<()>,
+    /// Reloads that succeeded (replaced or found nothing to change).
+    reloaded: AtomicU64,
+    /// Reloads refused (the old configuration kept serving).
+    failed: AtomicU64,
 }
 
 impl std::fmt::Debug for ReloadableTls {
@@ -411,6 +416,8 @@ impl ReloadableTls {
             files,
             current: ArcSwap::from_pointee(loaded),
             reloads: Mutex::new(()),
+            reloaded: AtomicU64::new(0),
+            failed: AtomicU64::new(0),
         })
     }
 
@@ -429,6 +436,25 @@ impl ReloadableTls {
         &self.files
     }
 
+    /// How many reloads succeeded and how many were refused since start
+    /// (every kind: SIGHUP, ArangoDB's POST, the plugin's `reloadcerts`).
+    pub fn reload_counts(&self) -> (u64, u64) {
+        (
+            self.reloaded.load(Ordering::Relaxed),
+            self.failed.load(Ordering::Relaxed),
+        )
+    }
+
+    fn count<T>(&self, outcome: Result<T, Error>) -> Result<T, Error> {
+        let counter = if outcome.is_ok() {
+            &self.reloaded
+        } else {
+            &self.failed
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        outcome
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, ()> {
         // The guard protects no data: a panic elsewhere leaves nothing broken.
         self.reloads.lock().unwrap_or_else(|e| e.into_inner())
@@ -439,7 +465,7 @@ impl ReloadableTls {
     /// `POST /_admin/server/tls` and SIGHUP.)
     pub fn reload(&self, now_unix: i64) -> Result<Arc<LoadedTls>, Error> {
         let _guard = self.lock();
-        let loaded = Arc::new(self.files.load(now_unix)?);
+        let loaded = Arc::new(self.count(self.files.load(now_unix))?);
         self.current.store(loaded.clone());
         Ok(loaded)
     }
@@ -452,6 +478,11 @@ impl ReloadableTls {
     /// change nothing. On any error the old configuration keeps serving.
     pub fn reload_checked(&self, now_unix: i64, verify_dns: bool) -> Result<Replacement, Error> {
         let _guard = self.lock();
+        let outcome = self.checked(now_unix, verify_dns);
+        self.count(outcome)
+    }
+
+    fn checked(&self, now_unix: i64, verify_dns: bool) -> Result<Replacement, Error> {
         let current = self.current.load_full();
         let new = self.files.load_with(now_unix, false)?;
         let (old_inv, new_inv) = (&current.inventory, &new.inventory);
@@ -585,6 +616,11 @@ mod tests {
         let mut files = write_dev(dir.path());
         let tls = ReloadableTls::new(files.clone(), NOW).unwrap();
         let before = tls.loaded();
+        std::fs::copy(
+            dir.path().join("server-key.pem"),
+            dir.path().join("server-key.pem.orig"),
+        )
+        .unwrap();
         // A key that does not match the certificate.
         std::fs::copy(
             dir.path().join("admin-key.pem"),
@@ -594,6 +630,16 @@ mod tests {
         let err = tls.reload(NOW).unwrap_err();
         assert!(matches!(err, Error::Config(_)), "{err}");
         assert!(Arc::ptr_eq(&before, &tls.loaded()));
+        assert_eq!(tls.reload_counts(), (0, 1), "one refused reload counted");
+        assert!(tls.reload_checked(NOW, true).is_err());
+        assert_eq!(tls.reload_counts(), (0, 2));
+        std::fs::copy(
+            dir.path().join("server-key.pem.orig"),
+            dir.path().join("server-key.pem"),
+        )
+        .unwrap();
+        tls.reload(NOW).unwrap();
+        assert_eq!(tls.reload_counts(), (1, 2));
         files.cert = dir.path().join("missing.pem");
         assert!(matches!(files.load(NOW), Err(Error::Read { .. })));
     }

@@ -12,7 +12,7 @@
 //!   storage on their next use (under the key's lock, so a read never
 //!   resurrects a key that a concurrent delete removed).
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use keyring_core::{Barrier, Clock, Timestamp, WriteBatch};
@@ -82,6 +82,9 @@ pub struct Transit {
     /// The BYOK wrapping key, made on first use and stored through the
     /// barrier.
     wrapping: tokio::sync::OnceCell<Arc<WrappingKey>>,
+    /// Lookups the cache answered, and those that went to storage.
+    cache_hits: AtomicU64,
+    cache_misses: AtomicU64,
 }
 
 impl std::fmt::Debug for Transit {
@@ -125,6 +128,8 @@ impl Transit {
                 .collect(),
             settings: Mutex::new(settings),
             wrapping: tokio::sync::OnceCell::new(),
+            cache_hits: AtomicU64::new(0),
+            cache_misses: AtomicU64::new(0),
         };
         transit.load_all().await?;
         if let Some(bytes) = transit.barrier.get(&transit.wrapping_path()).await? {
@@ -201,6 +206,7 @@ impl Transit {
     /// cached (always, with the default cache size).
     pub async fn get(&self, name: &KeyName) -> Result<Option<Arc<Policy>>, Error> {
         if let Some(p) = self.cache_lock().get(name.as_str()) {
+            self.cache_hits.fetch_add(1, Ordering::Relaxed);
             return Ok(Some(p));
         }
         if self.complete.load(Ordering::Acquire) {
@@ -218,6 +224,7 @@ impl Transit {
         if self.complete.load(Ordering::Acquire) {
             return Ok(None);
         }
+        self.cache_misses.fetch_add(1, Ordering::Relaxed);
         let Some(bytes) = self.barrier.get(&self.policy_path(name.as_str())).await? else {
             return Ok(None);
         };
@@ -554,6 +561,20 @@ impl Transit {
     /// Number of keys in memory now.
     pub fn cached_keys(&self) -> usize {
         self.cache_lock().len()
+    }
+
+    /// Key lookups answered from memory, and those that read storage
+    /// (only with a bounded `cache-config` size), since the mount opened.
+    pub fn cache_counts(&self) -> (u64, u64) {
+        (
+            self.cache_hits.load(Ordering::Relaxed),
+            self.cache_misses.load(Ordering::Relaxed),
+        )
+    }
+
+    /// The type of a key held in memory, without counting a lookup.
+    pub fn cached_key_type(&self, name: &str) -> Option<crate::KeyType> {
+        self.cache_lock().get(name).map(|p| p.key_type())
     }
 }
 

@@ -13,13 +13,13 @@ fn gauges(ctx: &Ctx) -> Vec<Sample> {
     let state = &ctx.state;
     let (hits, misses) = state.auth.cache_counts();
     let stats = state.barrier.write_stats();
-    let transit_keys: usize = state
-        .mounts
-        .all()
+    let mounts = state.mounts.all();
+    let transit_keys: usize = mounts.iter().map(|m| m.transit.cached_keys()).sum();
+    let (transit_hits, transit_misses) = mounts
         .iter()
-        .map(|m| m.transit.cached_keys())
-        .sum();
-    vec![
+        .map(|m| m.transit.cache_counts())
+        .fold((0, 0), |(h, m), (h2, m2)| (h + h2, m + m2));
+    let mut out = vec![
         Sample::gauge(
             "auth_cache_entries",
             "Basic logins in the auth cache",
@@ -56,11 +56,23 @@ fn gauges(ctx: &Ctx) -> Vec<Sample> {
             vec![],
             transit_keys as f64,
         ),
+        Sample::counter(
+            "transit_cache_hits_total",
+            "Transit key lookups answered from memory (since the store was last loaded)",
+            vec![],
+            transit_hits,
+        ),
+        Sample::counter(
+            "transit_cache_misses_total",
+            "Transit key lookups that read storage: only with a bounded cache-config size (since the store was last loaded)",
+            vec![],
+            transit_misses,
+        ),
         Sample::gauge(
             "transit_mounts",
             "Transit mounts",
             vec![],
-            state.mounts.all().len() as f64,
+            mounts.len() as f64,
         ),
         Sample::summary(
             "storage_write_duration_seconds",
@@ -81,7 +93,78 @@ fn gauges(ctx: &Ctx) -> Vec<Sample> {
             vec![],
             stats.failures,
         ),
+    ];
+    out.extend(audit(ctx));
+    out.extend(tls(ctx));
+    out
+}
+
+/// The audit queue, read from the sink's atomics.
+fn audit(ctx: &Ctx) -> Vec<Sample> {
+    let (counts, capacity, enabled) = match ctx.state.audit.trail.counts() {
+        Some((c, cap)) => (c, cap as f64, 1.0),
+        None => (Default::default(), 0.0, 0.0),
+    };
+    vec![
+        Sample::gauge(
+            "audit_log_enabled",
+            "1 when audit events are written to a file (--audit-log)",
+            vec![],
+            enabled,
+        ),
+        Sample::counter(
+            "audit_events_written_total",
+            "Audit events written to the audit log",
+            vec![],
+            counts.written,
+        ),
+        Sample::counter(
+            "audit_events_dropped_total",
+            "Audit events dropped because the audit queue was full",
+            vec![],
+            counts.dropped,
+        ),
+        Sample::counter(
+            "audit_events_failed_total",
+            "Audit events the audit log file refused (write errors)",
+            vec![],
+            counts.failed,
+        ),
+        Sample::gauge(
+            "audit_queue_length",
+            "Audit events waiting for the writer",
+            vec![],
+            counts.queued as f64,
+        ),
+        Sample::gauge(
+            "audit_queue_capacity",
+            "How many audit events the queue holds before it drops",
+            vec![],
+            capacity,
+        ),
     ]
+}
+
+/// TLS reloads of each listener (SIGHUP, ArangoDB's POST, the plugin's
+/// reloadcerts), read from the listeners' atomics.
+fn tls(ctx: &Ctx) -> Vec<Sample> {
+    let mut out = Vec::new();
+    for (listener, tls) in [
+        ("http", &ctx.state.tls),
+        ("transport", &ctx.state.transport_tls),
+    ] {
+        let Some(tls) = tls else { continue };
+        let (reloaded, failed) = tls.reload_counts();
+        for (outcome, n) in [("success", reloaded), ("failure", failed)] {
+            out.push(Sample::counter(
+                "tls_reloads_total",
+                "TLS certificate reloads, by listener and outcome (a failed reload keeps the old certificates serving)",
+                vec![("listener", listener.to_string()), ("outcome", outcome.to_string())],
+                n,
+            ));
+        }
+    }
+    out
 }
 
 /// Vault's `Timestamp`: `2006-01-02 15:04:05 +0000 UTC`, to the second.

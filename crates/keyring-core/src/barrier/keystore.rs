@@ -17,8 +17,10 @@ use zeroize::Zeroizing;
 use super::keyfolder::{KeyFolder, KeyHash};
 use crate::Error;
 use crate::aead::{KEY_LEN, SealKey};
+use crate::format::{DATA_FORMAT, check_readable};
 
-const FORMAT: u32 = 1;
+// `format` of the file is the data dir's on-disk format (see
+// `crate::format`): a fence read before the keys are used.
 const WRAP_AAD: &str = "keyward keystore v1 ";
 
 #[derive(Serialize, Deserialize)]
@@ -54,12 +56,18 @@ pub struct Unlocked {
     key: SealKey,
     keys: Vec<KeyHash>,
     keystore: Keystore,
+    format: u32,
 }
 
 impl Unlocked {
     /// The hashes of the user keys the data key is wrapped under.
     pub fn key_hashes(&self) -> &[KeyHash] {
         &self.keys
+    }
+
+    /// The data dir's format as the keystore file gives it (the fence).
+    pub fn format(&self) -> u32 {
+        self.format
     }
 
     pub(crate) fn into_parts(self) -> (SealKey, Vec<KeyHash>, Keystore) {
@@ -106,11 +114,12 @@ impl Keystore {
         }
         let rng = SystemRandom::new();
         let key = SealKey::generate(&rng).map_err(|_| self.error("no randomness"))?;
-        let keys = self.write_for(key.raw(), &rng)?;
+        let keys = self.write_for(key.raw(), &rng, DATA_FORMAT)?;
         Ok(Unlocked {
             key,
             keys,
             keystore: self.clone(),
+            format: DATA_FORMAT,
         })
     }
 
@@ -131,16 +140,8 @@ impl Keystore {
     /// key of the folder. Writes nothing, except to protect a data key that was
     /// stored unprotected once a key folder is configured.
     pub fn unlock(&self) -> Result<Unlocked, Error> {
-        let text =
-            std::fs::read(&self.file).map_err(|e| self.error(format!("cannot be read: {e}")))?;
-        let file: KeystoreFile = serde_json::from_slice(&text)
-            .map_err(|e| self.error(format!("is not a keyward keystore: {e}")))?;
-        if file.format != FORMAT {
-            return Err(self.error(format!(
-                "has format {}, this keyward reads format {FORMAT}; use a matching keyward",
-                file.format
-            )));
-        }
+        let file = self.read_file()?;
+        let format = file.format;
         let unprotected = match &file.unprotected {
             Some(b64) => Some(self.decode_unprotected(b64)?),
             None => None,
@@ -156,16 +157,18 @@ impl Keystore {
                 key,
                 keys: Vec::new(),
                 keystore: self.clone(),
+                format,
             });
         };
         let folder = KeyFolder::read(folder_path)?;
         if let Some(key) = unprotected {
             // A key folder was added to a store that had none: protect the key now.
-            let keys = self.write_for(key.raw(), &SystemRandom::new())?;
+            let keys = self.write_for(key.raw(), &SystemRandom::new(), format)?;
             return Ok(Unlocked {
                 key,
                 keys,
                 keystore: self.clone(),
+                format,
             });
         }
         for user_key in folder.keys() {
@@ -202,6 +205,7 @@ impl Keystore {
                 key: SealKey::from_bytes(&raw),
                 keys,
                 keystore: self.clone(),
+                format,
             });
         }
         let expected: Vec<&str> = file.wrapped.iter().map(|w| w.sha256.as_str()).collect();
@@ -220,7 +224,38 @@ impl Keystore {
                 reason: "no key folder is configured".into(),
             });
         }
-        self.write_for(raw, &SystemRandom::new())
+        let format = self.read_file()?.format;
+        self.write_for(raw, &SystemRandom::new(), format)
+    }
+
+    /// Reads and parses the file, and refuses a data dir in a format this
+    /// keyward does not read, before any key is used.
+    fn read_file(&self) -> Result<KeystoreFile, Error> {
+        let text =
+            std::fs::read(&self.file).map_err(|e| self.error(format!("cannot be read: {e}")))?;
+        let file: KeystoreFile = serde_json::from_slice(&text)
+            .map_err(|e| self.error(format!("is not a keyward keystore: {e}")))?;
+        let dir = self.file.parent().unwrap_or(Path::new("."));
+        check_readable(&format!("the data dir {}", dir.display()), file.format)?;
+        Ok(file)
+    }
+
+    /// The data dir's format as the file gives it (the fence), checked.
+    pub fn format(&self) -> Result<u32, Error> {
+        Ok(self.read_file()?.format)
+    }
+
+    /// Raises the fence to `format` (never lowers it): from now on a keyward
+    /// that reads only older formats refuses the data dir. Atomic.
+    pub(crate) fn raise_format(&self, format: u32) -> Result<(), Error> {
+        let mut file = self.read_file()?;
+        if file.format >= format {
+            return Ok(());
+        }
+        file.format = format;
+        let text = serde_json::to_vec_pretty(&file).map_err(|e| self.error(e.to_string()))?;
+        write_atomically(&self.file, &text)
+            .map_err(|e| self.error(format!("cannot be written: {e}")))
     }
 
     fn decode_unprotected(&self, b64: &str) -> Result<SealKey, Error> {
@@ -236,11 +271,16 @@ impl Keystore {
         Ok(SealKey::from_bytes(raw))
     }
 
-    fn write_for(&self, raw: &[u8; KEY_LEN], rng: &SystemRandom) -> Result<Vec<KeyHash>, Error> {
+    fn write_for(
+        &self,
+        raw: &[u8; KEY_LEN],
+        rng: &SystemRandom,
+        format: u32,
+    ) -> Result<Vec<KeyHash>, Error> {
         let (file, hashes) = match &self.folder {
             None => (
                 KeystoreFile {
-                    format: FORMAT,
+                    format,
                     wrapped: Vec::new(),
                     unprotected: Some(STANDARD.encode(raw)),
                 },
@@ -262,7 +302,7 @@ impl Keystore {
                 }
                 (
                     KeystoreFile {
-                        format: FORMAT,
+                        format,
                         wrapped,
                         unprotected: None,
                     },
@@ -375,5 +415,61 @@ mod tests {
         let ks = Keystore::new(dir.path().join("keystore.json"), None);
         ks.initialize().unwrap();
         assert!(ks.initialize().is_err());
+    }
+}
+
+#[cfg(test)]
+mod format_tests {
+    use super::*;
+
+    #[test]
+    fn the_format_fence_is_kept_raised_and_a_newer_one_refused_before_any_key_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = dir.path().join("keys");
+        std::fs::create_dir_all(&folder).unwrap();
+        std::fs::write(folder.join("k"), [4u8; 32]).unwrap();
+        let file = dir.path().join("keystore.json");
+        let ks = Keystore::new(&file, Some(folder.clone()));
+        assert_eq!(ks.initialize().unwrap().format(), DATA_FORMAT);
+
+        // A format-1 file (as every keyward before numbered formats wrote it)
+        // opens, keeps its format through a re-wrap, and is raised on demand.
+        let text = std::fs::read_to_string(&file).unwrap();
+        let v1 = text.replace(&format!("\"format\": {DATA_FORMAT}"), "\"format\": 1");
+        std::fs::write(&file, &v1).unwrap();
+        let unlocked = ks.unlock().unwrap();
+        assert_eq!(unlocked.format(), 1);
+        ks.rewrap(unlocked.key.raw()).unwrap();
+        assert_eq!(ks.format().unwrap(), 1);
+        ks.raise_format(DATA_FORMAT).unwrap();
+        assert_eq!(ks.format().unwrap(), DATA_FORMAT);
+        ks.raise_format(1).unwrap();
+        assert_eq!(ks.format().unwrap(), DATA_FORMAT, "never lowered");
+
+        // A newer format is refused even with no key folder at all.
+        let newer = std::fs::read_to_string(&file).unwrap().replace(
+            &format!("\"format\": {DATA_FORMAT}"),
+            &format!("\"format\": {}", DATA_FORMAT + 1),
+        );
+        std::fs::write(&file, &newer).unwrap();
+        for ks in [
+            Keystore::new(&file, Some(folder.clone())),
+            Keystore::new(&file, None),
+        ] {
+            let e = ks.unlock().unwrap_err();
+            assert!(
+                matches!(e, Error::NewerFormat { found, .. } if found == DATA_FORMAT + 1),
+                "{e}"
+            );
+            assert!(
+                e.to_string().contains(&dir.path().display().to_string()),
+                "{e}"
+            );
+        }
+        assert_eq!(
+            std::fs::read_to_string(&file).unwrap(),
+            newer,
+            "nothing written"
+        );
     }
 }

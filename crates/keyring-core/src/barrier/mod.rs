@@ -130,7 +130,42 @@ impl Barrier {
             .keystore
             .as_ref()
             .ok_or_else(|| Error::Snapshot("this store keeps its data key nowhere".into()))?;
-        crate::Snapshot::take(self.store.as_ref(), keystore.file(), now).await
+        let format = self.data_format().await?;
+        crate::Snapshot::take(self.store.as_ref(), keystore.file(), format, now).await
+    }
+
+    /// The on-disk format the store's records are in: the sealed record at
+    /// [`crate::FORMAT_PATH`], or 1 when there is none (data dirs from before
+    /// formats were numbered). A format newer than this keyward reads is
+    /// refused.
+    pub async fn data_format(&self) -> Result<u32, Error> {
+        let format = match self.get(crate::FORMAT_PATH).await? {
+            Some(bytes) => crate::format::parse_format_record(&bytes)?,
+            None => 1,
+        };
+        crate::check_readable("the data store", format)?;
+        Ok(format)
+    }
+
+    /// The format fence of the keystore file (see `crate::format`); an
+    /// ephemeral barrier has no file and always answers the current format.
+    pub fn format_fence(&self) -> Result<u32, Error> {
+        match &self.keystore {
+            Some(k) => k.format(),
+            None => Ok(crate::DATA_FORMAT),
+        }
+    }
+
+    /// Raises the keystore file's format fence to `format` (a migration does
+    /// it before its first write). Nothing to do on an ephemeral barrier.
+    pub async fn raise_format_fence(&self, format: u32) -> Result<(), Error> {
+        let Some(keystore) = self.keystore.clone() else {
+            return Ok(());
+        };
+        let _serialised = self.rotation.lock().await;
+        tokio::task::spawn_blocking(move || keystore.raise_format(format))
+            .await
+            .map_err(|e| Error::Storage(format!("format fence task failed: {e}")))?
     }
 
     /// Replaces everything in the store by a snapshot's entries, in one

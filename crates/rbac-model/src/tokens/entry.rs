@@ -21,7 +21,12 @@ impl TokenId {
         TokenId(id)
     }
 
-    /// Lowercase hex, for storage paths.
+    /// The 32 bytes of the hash.
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+
+    /// Lowercase hex (format 1 named storage records so).
     pub fn hex(&self) -> String {
         self.0.iter().map(|b| format!("{b:02x}")).collect()
     }

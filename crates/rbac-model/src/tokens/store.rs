@@ -9,7 +9,83 @@ use secrecy::SecretString;
 
 use super::entry::{TokenEntry, TokenId, TokenRequest};
 
-const PREFIX: &str = "auth/token/id/";
+/// Token records (format 2 on): `auth/token/hmac/<hex HMAC-SHA256(salt, id)>`.
+///
+/// Storage paths are not sealed by the barrier (only values are), so they
+/// must not reveal anything about a token. Format 1 kept records at
+/// `auth/token/id/<hex SHA-256 of the token>`: whoever had a copy of the
+/// data dir or of a snapshot, without its keys, could test guesses of a
+/// weak token (a dev root token such as `root`) against those names. With a
+/// per-store random salt, which is itself sealed, the names say nothing.
+/// Vault salts its token ids for the same reason.
+const PREFIX: &str = "auth/token/hmac/";
+/// Where format 1 kept token records (read only by the migration).
+const FORMAT1_PREFIX: &str = "auth/token/id/";
+/// The 32-byte salt of the record names, sealed by the barrier.
+const SALT_PATH: &str = "auth/token/salt";
+
+/// The HMAC key that names token records.
+struct Salt(ring::hmac::Key);
+
+impl Salt {
+    fn from_bytes(path: &str, bytes: &[u8]) -> Result<Self, TokenError> {
+        if bytes.len() != 32 {
+            return Err(TokenError::Storage(format!(
+                "{path}: a salt of {} bytes, not 32",
+                bytes.len()
+            )));
+        }
+        Ok(Salt(ring::hmac::Key::new(ring::hmac::HMAC_SHA256, bytes)))
+    }
+
+    /// Reads the store's salt, or makes one (and returns its bytes to be
+    /// stored) when the store has none yet.
+    async fn load_or_new(
+        barrier: &Barrier,
+        rng: &SystemRandom,
+    ) -> Result<(Self, Option<zeroize::Zeroizing<Vec<u8>>>), TokenError> {
+        if let Some(bytes) = barrier.get(SALT_PATH).await? {
+            return Ok((Salt::from_bytes(SALT_PATH, &bytes)?, None));
+        }
+        let mut fresh = zeroize::Zeroizing::new(vec![0u8; 32]);
+        rng.fill(&mut fresh)
+            .map_err(|_| TokenError::Storage("no randomness".into()))?;
+        Ok((Salt::from_bytes(SALT_PATH, &fresh)?, Some(fresh)))
+    }
+
+    /// The storage path of the token with this id.
+    fn path(&self, id: &TokenId) -> String {
+        let tag = ring::hmac::sign(&self.0, id.as_bytes());
+        let hex: String = tag.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+        format!("{PREFIX}{hex}")
+    }
+}
+
+/// The storage changes that move format-1 token records (named by the
+/// token's SHA-256) to format 2 (named by a salted HMAC of it), with the
+/// new salt: for one atomic write together with the format record. Running
+/// it again on a moved store finds nothing to move and returns an empty
+/// batch (apart from the salt it found).
+pub async fn salted_record_names(barrier: &Barrier) -> Result<WriteBatch, TokenError> {
+    let rng = SystemRandom::new();
+    let (salt, fresh) = Salt::load_or_new(barrier, &rng).await?;
+    let mut batch = WriteBatch::new();
+    if let Some(bytes) = fresh {
+        batch.put(SALT_PATH, bytes.to_vec());
+    }
+    for (path, bytes) in barrier.scan(FORMAT1_PREFIX).await? {
+        let entry: TokenEntry = serde_json::from_slice(&bytes)
+            .map_err(|e| TokenError::Storage(format!("{path}: {e}")))?;
+        if path[FORMAT1_PREFIX.len()..] != entry.id.hex() {
+            return Err(TokenError::Storage(format!(
+                "{path}: the record holds another token"
+            )));
+        }
+        batch.delete(path);
+        batch.put(salt.path(&entry.id), bytes.to_vec());
+    }
+    Ok(batch)
+}
 
 /// Vault's default and maximum lease TTL: 768 hours.
 pub const DEFAULT_TTL_SECS: u64 = 768 * 3600;
@@ -120,6 +196,7 @@ impl State {
 /// All tokens, in memory and in storage.
 pub struct TokenStore {
     barrier: Arc<Barrier>,
+    salt: Salt,
     state: RwLock<State>,
     writes: tokio::sync::Mutex<()>,
     rng: SystemRandom,
@@ -154,15 +231,38 @@ fn entry_json(entry: &TokenEntry) -> Vec<u8> {
 
 impl TokenStore {
     /// Loads every token from storage into memory.
+    /// A store still in the format-1 layout (records named by the token's
+    /// SHA-256) is refused: the data dir must be migrated first.
     pub async fn open(barrier: Arc<Barrier>) -> Result<Self, TokenError> {
+        if let Some(old) = barrier.list(FORMAT1_PREFIX).await?.first() {
+            return Err(TokenError::Storage(format!(
+                "{old}: a token record in the format-1 layout; the data dir was not migrated"
+            )));
+        }
+        let rng = SystemRandom::new();
+        let (salt, fresh) = Salt::load_or_new(&barrier, &rng).await?;
         let mut state = State::default();
         for (path, bytes) in barrier.scan(PREFIX).await? {
             let entry: TokenEntry = serde_json::from_slice(&bytes)
                 .map_err(|e| TokenError::Storage(format!("{path}: {e}")))?;
+            if path != salt.path(&entry.id) {
+                return Err(TokenError::Storage(format!(
+                    "{path}: the record holds another token"
+                )));
+            }
             state.insert(Arc::new(entry));
+        }
+        if let Some(bytes) = fresh {
+            if !state.by_id.is_empty() {
+                return Err(TokenError::Storage(format!(
+                    "{SALT_PATH} is missing while token records exist"
+                )));
+            }
+            barrier.put(SALT_PATH, &bytes).await?;
         }
         Ok(TokenStore {
             barrier,
+            salt,
             state: RwLock::new(state),
             writes: tokio::sync::Mutex::new(()),
             rng: SystemRandom::new(),
@@ -268,9 +368,9 @@ impl TokenStore {
             .collect();
         let mut batch = WriteBatch::new();
         for id in &stale {
-            batch.delete(format!("{PREFIX}{}", id.hex()));
+            batch.delete(self.salt.path(id));
         }
-        batch.put(format!("{PREFIX}{}", entry.id.hex()), entry_json(&entry));
+        batch.put(self.salt.path(&entry.id), entry_json(&entry));
         self.barrier.write(batch).await?;
         let entry = Arc::new(entry);
         let mut state = self.state_mut();
@@ -364,7 +464,7 @@ impl TokenStore {
         };
         let _w = self.writes.lock().await;
         self.barrier
-            .put(&format!("{PREFIX}{}", entry.id.hex()), &entry_json(&entry))
+            .put(&self.salt.path(&entry.id), &entry_json(&entry))
             .await?;
         let entry = Arc::new(entry);
         self.state_mut().insert(entry.clone());
@@ -393,7 +493,7 @@ impl TokenStore {
         entry.expire_time = Some(now.plus_secs(i64::try_from(ttl).unwrap_or(i64::MAX)));
         entry.issue_time = now;
         self.barrier
-            .put(&format!("{PREFIX}{}", entry.id.hex()), &entry_json(&entry))
+            .put(&self.salt.path(&entry.id), &entry_json(&entry))
             .await?;
         let entry = Arc::new(entry);
         let mut state = self.state_mut();
@@ -411,7 +511,7 @@ impl TokenStore {
         }
         let mut batch = WriteBatch::new();
         for id in &doomed {
-            batch.delete(format!("{PREFIX}{}", id.hex()));
+            batch.delete(self.salt.path(id));
         }
         self.barrier.write(batch).await?;
         let mut state = self.state_mut();
@@ -440,7 +540,7 @@ impl TokenStore {
         let mut next = entry;
         next.num_uses -= 1;
         self.barrier
-            .put(&format!("{PREFIX}{}", next.id.hex()), &entry_json(&next))
+            .put(&self.salt.path(&next.id), &entry_json(&next))
             .await?;
         let next = Arc::new(next);
         let mut state = self.state_mut();
@@ -480,6 +580,72 @@ mod tests {
 
     async fn store() -> (Arc<Barrier>, TokenStore) {
         let barrier = Arc::new(Barrier::ephemeral(Arc::new(MemoryStore::new())).unwrap());
+        let s = TokenStore::open(barrier.clone()).await.unwrap();
+        (barrier, s)
+    }
+
+    #[tokio::test]
+    async fn format_1_records_are_refused_until_renamed_by_the_salted_hmac() {
+        let store = Arc::new(MemoryStore::new());
+        let barrier = Arc::new(Barrier::ephemeral(store.clone()).unwrap());
+        // Format 1: records named by the token's SHA-256, no salt.
+        let root = SecretString::from("root".to_string());
+        let (_, s) = store_on(barrier.clone()).await;
+        let entry = s.put_root(&root, t(0)).await.unwrap();
+        let (child_token, child) = s
+            .create(
+                Some(&entry),
+                req(&["p"], Some(3600)),
+                "auth/token/create",
+                None,
+                t(0),
+            )
+            .await
+            .unwrap();
+        let mut batch = WriteBatch::new();
+        for (path, bytes) in barrier.scan(PREFIX).await.unwrap() {
+            let e: TokenEntry = serde_json::from_slice(&bytes).unwrap();
+            batch.delete(path);
+            batch.put(format!("{FORMAT1_PREFIX}{}", e.id.hex()), bytes.to_vec());
+        }
+        batch.delete(SALT_PATH);
+        barrier.write(batch).await.unwrap();
+        let err = TokenStore::open(barrier.clone()).await.unwrap_err();
+        assert!(err.to_string().contains("not migrated"), "{err}");
+
+        let moves = salted_record_names(&barrier).await.unwrap();
+        barrier.write(moves).await.unwrap();
+        assert!(
+            salted_record_names(&barrier)
+                .await
+                .unwrap()
+                .into_ops()
+                .is_empty(),
+            "a second run moves nothing"
+        );
+        let s = TokenStore::open(barrier.clone()).await.unwrap();
+        assert_eq!(s.lookup(&root, t(1)).unwrap().accessor, entry.accessor);
+        assert_eq!(
+            s.lookup(&child_token, t(1)).unwrap().accessor,
+            child.accessor
+        );
+        // No record name says anything about a token any more.
+        let paths = keyring_core::Store::list(store.as_ref(), "").await.unwrap();
+        assert!(
+            paths.iter().all(|p| !p.contains(&entry.id.hex())),
+            "{paths:?}"
+        );
+        assert!(
+            paths.iter().all(|p| !p.starts_with(FORMAT1_PREFIX)),
+            "{paths:?}"
+        );
+        // Revoking still finds the record under its new name.
+        s.revoke(child.id).await.unwrap();
+        let s = TokenStore::open(barrier.clone()).await.unwrap();
+        assert!(s.lookup(&child_token, t(1)).is_none());
+    }
+
+    async fn store_on(barrier: Arc<Barrier>) -> (Arc<Barrier>, TokenStore) {
         let s = TokenStore::open(barrier.clone()).await.unwrap();
         (barrier, s)
     }
