@@ -27,14 +27,14 @@ use anyhow::{Context, bail};
 
 use crate::{cargo, root, run};
 
-const TOKEN: &str = "kw.bench-root";
-const DURATION: &str = "5s";
+pub(crate) const TOKEN: &str = "kw.bench-root";
+pub(crate) const DURATION: &str = "5s";
 const DURATION_SECS: f64 = 5.0;
 /// Rounds of all four measurements, interleaved; each figure is the median
 /// round (by rate), so a burst of load from elsewhere skews one round, not
 /// the result.
 const ROUNDS: usize = 3;
-const THREADS: &str = "2";
+pub(crate) const THREADS: &str = "2";
 const ITEM_BYTES: usize = 1024;
 const BATCH_ITEMS: usize = 1000;
 
@@ -141,6 +141,43 @@ impl Bench {
         bail!("keyward did not become healthy")
     }
 
+    /// A real OpenBao dev server (`bao server -dev -dev-tls`, in-memory
+    /// storage) with the same root token, transit mounted at `transit/`.
+    pub(crate) fn start_openbao(bao: &Path, name: &str) -> anyhow::Result<Bench> {
+        let dir = root().join("target").join(name);
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir)?;
+        let port = free_port()?;
+        let log = std::fs::File::create(dir.join("server.log"))?;
+        let server = Command::new(bao)
+            .args(["server", "-dev", "-dev-tls"])
+            .arg(format!("-dev-tls-cert-dir={}", dir.display()))
+            .arg(format!("-dev-root-token-id={TOKEN}"))
+            .arg(format!("-dev-listen-address=127.0.0.1:{port}"))
+            .arg("-log-level=warn")
+            .env("HOME", &dir)
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .spawn()
+            .context("start OpenBao (cargo xtask venv installs it)")?;
+        let bench = Bench {
+            ca: dir.join("vault-ca.pem"),
+            url: format!("https://127.0.0.1:{port}"),
+            dir,
+            server,
+        };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            if bench.ca.exists() && bench.curl("GET", "/v1/sys/health", None).is_ok() {
+                let mount = bench.write("mount.json", "{\"type\":\"transit\"}")?;
+                bench.curl("POST", "/v1/sys/mounts/transit", Some(&mount))?;
+                return Ok(bench);
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        bail!("OpenBao did not become healthy")
+    }
+
     pub(crate) fn curl(
         &self,
         method: &str,
@@ -163,6 +200,11 @@ impl Bench {
             );
         }
         Ok(String::from_utf8(out.stdout)?)
+    }
+
+    /// The server's base URL.
+    pub(crate) fn url(&self) -> &str {
+        &self.url
     }
 
     pub(crate) fn write(&self, name: &str, text: &str) -> anyhow::Result<PathBuf> {
@@ -249,7 +291,7 @@ pub(crate) fn random_base64(len: usize) -> anyhow::Result<String> {
     Ok(String::from_utf8(out.stdout)?)
 }
 
-fn json_field(text: &str, field: &str) -> anyhow::Result<String> {
+pub(crate) fn json_field(text: &str, field: &str) -> anyhow::Result<String> {
     let v: serde_json::Value = serde_json::from_str(text)?;
     v["data"][field]
         .as_str()
@@ -316,7 +358,7 @@ struct SigningRuns {
 const SIGNING_TYPES: [&str; 3] = ["ed25519", "ecdsa-p256", "rsa-2048"];
 
 /// The 1-minute load average, as text.
-fn load_average() -> String {
+pub(crate) fn load_average() -> String {
     std::fs::read_to_string("/proc/loadavg")
         .ok()
         .and_then(|l| l.split_whitespace().next().map(str::to_string))

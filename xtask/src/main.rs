@@ -30,10 +30,14 @@
 //!   process, and wrk over HTTPS with every category on against off) and
 //!   the secret store's rotation of 100,000 secrets against the bare
 //!   cryptography; writes its section of `docs/performance.md`.
+//! - `bench vs-openbao`: keyward (release) against a real OpenBao from the
+//!   venv, both over HTTPS on loopback, the same wrk and connection counts,
+//!   rounds interleaved; writes its section of `docs/performance.md`.
 #![forbid(unsafe_code)]
 
 mod bench;
 mod bench_audit;
+mod bench_openbao;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -315,7 +319,8 @@ fn bench(what: &[String]) -> anyhow::Result<()> {
             run(c)
         }
         Some("audit") => bench_audit::audit(),
-        _ => bail!("usage: cargo xtask bench authz|transit|tls|audit"),
+        Some("vs-openbao") => bench_openbao::vs_openbao(&venv()?.join("bin").join("bao")),
+        _ => bail!("usage: cargo xtask bench authz|transit|tls|audit|vs-openbao"),
     }
 }
 
@@ -337,7 +342,7 @@ fn main() -> anyhow::Result<()> {
         Some("bench") => bench(&args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask <ci | openapi | venv | pytest [ARGS] | conformance vault | fuzz [--seconds N] | bench authz|transit|tls|audit>"
+                "usage: cargo xtask <ci | openapi | venv | pytest [ARGS] | conformance vault | fuzz [--seconds N] | bench authz|transit|tls|audit|vs-openbao>"
             );
             std::process::exit(2);
         }
