@@ -334,19 +334,21 @@ mod tests {
             Err(Error::CsrTemplate(_))
         ));
         assert_eq!(
-            ec.with_certificate_chain(None, "garbage"),
-            Err(Error::ChainPem)
+            ec.with_certificate_chain(None, "garbage").unwrap_err(),
+            Error::ChainPem
         );
         assert_eq!(
-            ec.with_certificate_chain(None, "-----BEGIN FOO-----\nAAAA\n-----END FOO-----\n"),
-            Err(Error::ChainEmpty)
+            ec.with_certificate_chain(None, "-----BEGIN FOO-----\nAAAA\n-----END FOO-----\n")
+                .unwrap_err(),
+            Error::ChainEmpty
         );
         assert_eq!(
             ec.with_certificate_chain(
                 None,
                 "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"
-            ),
-            Err(Error::ChainCertificate)
+            )
+            .unwrap_err(),
+            Error::ChainCertificate
         );
     }
 }
