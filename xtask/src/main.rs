@@ -33,6 +33,7 @@
 //! - `bench vs-openbao`: keyward (release) against a real OpenBao from the
 //!   venv, both over HTTPS on loopback, the same wrk and connection counts,
 //!   rounds interleaved; writes its section of `docs/performance.md`.
+//!   `--bin PATH` measures that keyward binary instead of building one.
 #![forbid(unsafe_code)]
 
 mod bench;
@@ -319,7 +320,14 @@ fn bench(what: &[String]) -> anyhow::Result<()> {
             run(c)
         }
         Some("audit") => bench_audit::audit(),
-        Some("vs-openbao") => bench_openbao::vs_openbao(&venv()?.join("bin").join("bao")),
+        Some("vs-openbao") => {
+            let bin = match &what[1..] {
+                [] => None,
+                [flag, path] if flag == "--bin" => Some(PathBuf::from(path)),
+                _ => bail!("usage: cargo xtask bench vs-openbao [--bin KEYWARD]"),
+            };
+            bench_openbao::vs_openbao(&venv()?.join("bin").join("bao"), bin)
+        }
         _ => bail!("usage: cargo xtask bench authz|transit|tls|audit|vs-openbao"),
     }
 }
