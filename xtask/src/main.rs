@@ -43,10 +43,15 @@
 //!   a full disk on a small tmpfs). Part of `ci` with 50 rounds.
 //! - `bench idle`: the server's resident memory per idle TLS connection,
 //!   over 10,000 connections, on a release build (`docs/reliability.md`).
+//! - `bench vs-openbao`: keyward (release) against a real OpenBao from the
+//!   venv, both over HTTPS on loopback, the same wrk and connection counts,
+//!   rounds interleaved; writes its section of `docs/performance.md`.
+//!   `--bin PATH` measures that keyward binary instead of building one.
 #![forbid(unsafe_code)]
 
 mod bench;
 mod bench_audit;
+mod bench_openbao;
 mod embed;
 
 use std::path::{Path, PathBuf};
@@ -400,7 +405,15 @@ fn bench(what: &[String]) -> anyhow::Result<()> {
             );
             run(c)
         }
-        _ => bail!("usage: cargo xtask bench authz|transit|tls|audit|idle"),
+        Some("vs-openbao") => {
+            let bin = match &what[1..] {
+                [] => None,
+                [flag, path] if flag == "--bin" => Some(PathBuf::from(path)),
+                _ => bail!("usage: cargo xtask bench vs-openbao [--bin KEYWARD]"),
+            };
+            bench_openbao::vs_openbao(&venv()?.join("bin").join("bao"), bin)
+        }
+        _ => bail!("usage: cargo xtask bench authz|transit|tls|audit|idle|vs-openbao"),
     }
 }
 
@@ -437,7 +450,7 @@ fn main() -> anyhow::Result<()> {
         }
         _ => {
             eprintln!(
-                "usage: cargo xtask <ci | embed [examples|features|docs|package] | openapi | venv | pytest [ARGS] | conformance vault | fuzz [--seconds N] | bench authz|transit|tls|audit>"
+                "usage: cargo xtask <ci | embed [examples|features|docs|package] | openapi | venv | pytest [ARGS] | conformance vault | schemathesis | chaos [ROUNDS] | fuzz [--seconds N] | bench authz|transit|tls|audit|idle|vs-openbao>"
             );
             std::process::exit(2);
         }

@@ -584,7 +584,7 @@ fn policy_and_token_routes(t: &mut Table) {
 
 /// The transit engine's routes, relative to a mount.
 fn transit_routes(t: &mut Table) {
-    use handlers::transit::{byok, crypt, export, keys, mac, settings, sign, tools};
+    use handlers::transit::{byok, certs, crypt, export, keys, mac, settings, sign, tools};
     let list: &'static [Method] = &*LIST;
     t.add_mount(
         list,
@@ -743,6 +743,30 @@ fn transit_routes(t: &mut Table) {
         "/export/{type}/{name}/{*version}",
         "Export one version (a number or latest)",
         handler(export::export),
+    );
+    t.add_mount(
+        GET,
+        "/byok-export/{destination}/{source}",
+        "Export every version of a key wrapped for another key (BYOK import format)",
+        handler(certs::byok_export),
+    );
+    t.add_mount(
+        GET,
+        "/byok-export/{destination}/{source}/{*version}",
+        "Export one version wrapped for another key (a number, v<n> or latest)",
+        handler(certs::byok_export),
+    );
+    t.add_mount(
+        WRITE,
+        "/keys/{name}/csr",
+        "A certificate signing request signed with a signing key (from an optional template)",
+        handler(certs::csr),
+    );
+    t.add_mount(
+        WRITE,
+        "/keys/{name}/set-certificate",
+        "Attach a certificate chain (leaf first) to a version of a signing key",
+        handler(certs::set_certificate),
     );
     t.add_mount(
         GET,

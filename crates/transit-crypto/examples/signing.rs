@@ -43,6 +43,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         assert!(ed_pub.verify(MESSAGE, &ed_sig).is_ok());
     });
 
+    // The same ed25519 and P-256 operations in aws-lc-rs, for comparison.
+    let lc_ed = signature::Ed25519KeyPair::from_seed_unchecked(&[7u8; 32])?;
+    assert_eq!(lc_ed.sign(MESSAGE).as_ref(), ed_sig.to_bytes().as_slice());
+    let lc_ed_sign = rate(budget, || {
+        std::hint::black_box(lc_ed.sign(std::hint::black_box(MESSAGE)));
+    });
+    let lc_ed_pub = signature::UnparsedPublicKey::new(
+        &signature::ED25519,
+        lc_ed.public_key().as_ref().to_vec(),
+    );
+    let lc_ed_verify = rate(budget, || {
+        assert!(lc_ed_pub.verify(MESSAGE, &ed_sig.to_bytes()).is_ok());
+    });
+
     let p256 = p256::ecdsa::SigningKey::from_slice(&[9u8; 32])?;
     let p256_pub = *p256.verifying_key();
     let p256_sig: p256::ecdsa::Signature = p256.sign(MESSAGE);
@@ -71,7 +85,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         assert!(public.verify(MESSAGE, &rsa_sig).is_ok());
     });
     println!(
-        "{{\"ed25519\":{{\"sign\":{ed_sign:.0},\"verify\":{ed_verify:.0}}},\"ecdsa-p256\":{{\"sign\":{ec_sign:.0},\"verify\":{ec_verify:.0}}},\"rsa-2048\":{{\"sign\":{rsa_sign:.0},\"verify\":{rsa_verify:.0}}}}}"
+        "{{\"ed25519-aws-lc\":{{\"sign\":{lc_ed_sign:.0},\"verify\":{lc_ed_verify:.0}}},\"ed25519\":{{\"sign\":{ed_sign:.0},\"verify\":{ed_verify:.0}}},\"ecdsa-p256\":{{\"sign\":{ec_sign:.0},\"verify\":{ec_verify:.0}}},\"rsa-2048\":{{\"sign\":{rsa_sign:.0},\"verify\":{rsa_verify:.0}}}}}"
     );
     Ok(())
 }

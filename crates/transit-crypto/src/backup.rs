@@ -13,14 +13,13 @@ use std::collections::BTreeMap;
 
 use keyring_core::{KeyRing, Timestamp, VersionEntry};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use serde_json::value::RawValue;
 use zeroize::Zeroizing;
 
 use crate::asym::{self, AsymmetricKey};
 use crate::gotime::{self, ZERO};
 use crate::key_type::Algorithm;
-use crate::material::{Asym, KeyMaterial, VersionMaterial};
+use crate::material::{Asym, CertificateChain, KeyMaterial, VersionMaterial};
 use crate::policy::{RotatePeriod, Stamp};
 use crate::{Error, Kdf, KeyName, KeyType, Policy, SecretBytes, bigdec, gobase64};
 
@@ -126,8 +125,9 @@ struct KeyEntry {
     convergent_version: i64,
     #[serde(default)]
     creation_time: i64,
+    /// Vault's `[][]byte`: base64 DER certificates, or `null`.
     #[serde(default)]
-    certificate_chain: Value,
+    certificate_chain: CertificateChain,
 }
 
 impl KeyEntry {
@@ -144,7 +144,7 @@ impl KeyEntry {
             public_key: String::new(),
             convergent_version: 0,
             creation_time: 0,
-            certificate_chain: Value::Null,
+            certificate_chain: CertificateChain::default(),
         }
     }
 
@@ -158,6 +158,7 @@ impl KeyEntry {
         out.time = Some(gotime::format_rfc3339_nano(entry.created));
         out.convergent_version = i64::from(entry.material.convergent_version);
         out.creation_time = entry.created.unix_secs();
+        out.certificate_chain = entry.material.certificate_chain.clone();
         Ok(out)
     }
 
@@ -314,6 +315,7 @@ impl KeyEntry {
                 key,
                 hmac_key,
                 convergent_version,
+                certificate_chain: self.certificate_chain.clone(),
             },
             created,
         })
@@ -475,6 +477,35 @@ impl Policy {
     }
 }
 
+/// The key type of a blob. Vault and OpenBao number `hmac` differently:
+/// Vault 11 (its 10 is `managed_key`), OpenBao 10 (its 11 is
+/// `xchacha20-poly1305`). An `hmac` version's key is its own HMAC key, which
+/// no other type's is, so the material tells the two apart; keyward writes
+/// OpenBao's 10.
+fn blob_key_type(p: &BackupPolicy, archive: &[KeyEntry]) -> Result<KeyType, String> {
+    const OPENBAO_HMAC_OR_VAULT_MANAGED: u32 = 10;
+    const VAULT_HMAC_OR_OPENBAO_XCHACHA: u32 = 11;
+    let is_hmac_material = || {
+        let mut entries = p.keys.values().chain(archive.iter());
+        let entry = entries.find(|e| e.key.is_some() || e.hmac_key.is_some());
+        entry.is_some_and(|e| {
+            e.key.is_some() && e.key == e.hmac_key && e.ec_d.is_none() && e.rsa_key.is_none()
+        })
+    };
+    match p.key_type {
+        OPENBAO_HMAC_OR_VAULT_MANAGED if is_hmac_material() => Ok(KeyType::Hmac),
+        OPENBAO_HMAC_OR_VAULT_MANAGED => {
+            Err("unsupported key type 10: Vault's managed_key (not hmac material)".into())
+        }
+        VAULT_HMAC_OR_OPENBAO_XCHACHA if is_hmac_material() => Ok(KeyType::Hmac),
+        VAULT_HMAC_OR_OPENBAO_XCHACHA => Err(
+            "unsupported key type 11: OpenBao's xchacha20-poly1305, which keyward does not have"
+                .into(),
+        ),
+        n => KeyType::from_storage_id(n).ok_or_else(|| format!("unsupported key type {n}")),
+    }
+}
+
 /// The name a restore will write: `name` when given, else the blob's.
 pub(crate) fn decode(blob: &str, name: Option<&str>, now: Timestamp) -> Result<Policy, Error> {
     let bytes = zeroize::Zeroizing::new(
@@ -495,8 +526,8 @@ pub(crate) fn decode(blob: &str, name: Option<&str>, now: Timestamp) -> Result<P
         reason,
     };
     let name = KeyName::parse(&name_text).ok_or_else(|| invalid("invalid key name".into()))?;
-    let key_type = KeyType::from_storage_id(p.key_type)
-        .ok_or_else(|| invalid(format!("unsupported key type {}", p.key_type)))?;
+    let archive = data.archived_keys.unwrap_or_default().keys;
+    let key_type = blob_key_type(&p, &archive).map_err(invalid)?;
     let kdf = if p.derived {
         Kdf::from_storage_id(p.kdf).ok_or_else(|| invalid(format!("unknown kdf {}", p.kdf)))?
     } else {
@@ -507,7 +538,6 @@ pub(crate) fn decode(blob: &str, name: Option<&str>, now: Timestamp) -> Result<P
     if p.latest_version < first {
         return Err(invalid("no key versions".into()));
     }
-    let archive = data.archived_keys.unwrap_or_default().keys;
     let mut versions = BTreeMap::new();
     for v in first..=p.latest_version {
         let from_keys = p.keys.get(&v.to_string());
@@ -560,6 +590,7 @@ pub(crate) fn decode(blob: &str, name: Option<&str>, now: Timestamp) -> Result<P
 mod tests {
     use super::*;
     use crate::{CipherInput, ConfigChange, HashAlgorithm, KeyOptions};
+    use serde_json::Value;
 
     fn now() -> Timestamp {
         Timestamp::new(1_800_000_000, 5)
@@ -790,7 +821,17 @@ mod tests {
         let xchacha = gobase64::encode(&serde_json::to_vec(&v).unwrap());
         assert_eq!(
             e(&xchacha, None).to_string(),
-            "failed to restore the policy \"bk2\": unsupported key type 11"
+            "failed to restore the policy \"bk2\": unsupported key type 11: OpenBao's xchacha20-poly1305, which keyward does not have"
+        );
+        v["policy"]["type"] = 10.into();
+        let not_hmac = gobase64::encode(&serde_json::to_vec(&v).unwrap());
+        assert!(e(&not_hmac, None).to_string().contains("managed_key"));
+        v["policy"]["type"] = 42.into();
+        let unknown = gobase64::encode(&serde_json::to_vec(&v).unwrap());
+        assert!(
+            e(&unknown, None)
+                .to_string()
+                .ends_with("unsupported key type 42")
         );
         v["policy"]["type"] = 5.into();
         v["policy"]["latest_version"] = 4.into();

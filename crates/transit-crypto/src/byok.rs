@@ -143,6 +143,76 @@ pub fn kwp_wrap(key: &[u8], material: &[u8]) -> Result<Vec<u8>, Error> {
     Ok(out)
 }
 
+/// `byok-export/:destination/:source(/:version)`: each version of `source`
+/// (the working set, or `version`: a number, `v<n>` or `latest`) as an
+/// import ciphertext for the latest version of `destination`, an RSA key
+/// (typically another server's wrapping key, imported as a public key):
+/// the same format `keys/:name/import` reads, with `hash` for RSA-OAEP.
+/// Symmetric and `hmac` keys go as raw bytes, private keys as PKCS#8.
+/// Checks in OpenBao's order.
+pub fn byok_export(
+    destination: Option<&Policy>,
+    source: Option<&Policy>,
+    version: Option<&str>,
+    hash: &str,
+) -> Result<std::collections::BTreeMap<u32, String>, Error> {
+    let destination = destination.ok_or(Error::ByokNoDestination)?;
+    let source = source.ok_or(Error::ByokNoSource)?;
+    if !source.exportable() {
+        return Err(Error::ByokNotExportable);
+    }
+    let versions: Vec<u32> = match version {
+        None | Some("") => source.ring.working_set().map(|(v, _)| v.get()).collect(),
+        Some("latest") => vec![source.latest_version()],
+        Some(text) => {
+            let n: i64 = text
+                .strip_prefix('v')
+                .unwrap_or(text)
+                .parse()
+                .map_err(|_| Error::InvalidExportVersion)?;
+            if n < i64::from(source.min_decryption_version()) {
+                return Err(Error::ExportVersionTooOld);
+            }
+            let v = u32::try_from(n).map_err(|_| Error::ExportVersionMissing)?;
+            if source.ring.get(v).is_none() {
+                return Err(Error::ExportVersionMissing);
+            }
+            vec![v]
+        }
+    };
+    let mut out = std::collections::BTreeMap::new();
+    for v in versions {
+        let entry = source.ring.get(v).ok_or(Error::ExportVersionMissing)?;
+        let material = match entry.material.key.asymmetric() {
+            None => Zeroizing::new(entry.material.key.symmetric().expose().to_vec()),
+            Some(k) => k.pkcs8_der().ok_or(Error::ByokNoPrivateKey(v))?,
+        };
+        // The hash is checked per version, as OpenBao does (so an empty
+        // key set never sees it).
+        let hash = parse_hash_function(hash)?;
+        out.insert(v, wrap_for(destination, &material, hash)?);
+    }
+    Ok(out)
+}
+
+/// The import ciphertext of `material` for the latest version of the RSA
+/// key `destination`.
+fn wrap_for(destination: &Policy, material: &[u8], hash: OaepHash) -> Result<String, Error> {
+    if !destination.key_type().supports_signing() {
+        return Err(Error::ByokDestinationType(destination.key_type()));
+    }
+    let rsa = destination
+        .ring
+        .get(destination.latest_version())
+        .and_then(|e| e.material.key.asymmetric())
+        .filter(|k| k.key_type().is_rsa())
+        .ok_or(Error::ByokDestinationNotRsa)?;
+    let ephemeral = SecretBytes::random(32)?;
+    let mut out = rsa.rsa_encrypt_oaep(ephemeral.expose(), hash)?;
+    out.extend_from_slice(&kwp_wrap(ephemeral.expose(), material)?);
+    Ok(gobase64::encode(&out))
+}
+
 /// The settings of `POST keys/:name/import`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImportOptions {

@@ -334,8 +334,7 @@ pub enum Error {
         export_type: &'static str,
     },
 
-    /// `certificate-chain` of a version without one (keyward cannot
-    /// attach chains yet, so every version).
+    /// `certificate-chain` of a version without one.
     #[error("selected key version does not have a certificate chain imported")]
     NoCertificateChain,
 
@@ -550,6 +549,89 @@ pub enum Error {
     /// The system random source failed.
     #[error("no system randomness available")]
     Randomness,
+
+    // --- csr, set-certificate, byok-export ---
+    /// `csr` or `set-certificate` on a key whose name is unknown.
+    #[error("key with provided name '{0}' not found")]
+    CertKeyNotFound(String),
+    /// `csr` or `set-certificate` on a type that cannot sign.
+    #[error("key type '{0}' does not support signing")]
+    CertNotSigning(KeyType),
+    /// `csr` or `set-certificate` on a derived key.
+    #[error("operation not supported for keys with derivation enabled")]
+    CertDerived,
+    /// The `csr` template has no PEM block.
+    #[error("could not decode PEM CSR")]
+    CsrTemplatePem,
+    /// The `csr` template is not a certification request.
+    #[error("could not parse the CSR template: {0}")]
+    CsrTemplate(String),
+    /// The version of a CSR is not in the working set.
+    #[error("could not create the csr: no such key version")]
+    CsrNoSuchVersion,
+    /// The version of a CSR has no private key.
+    #[error("could not create the csr: private key not imported for key version selected")]
+    CsrNoPrivateKey,
+    /// A PEM block of the chain could not be read.
+    #[error("could not decode a PEM block in the certificate chain")]
+    ChainPem,
+    /// The chain has no `CERTIFICATE` block.
+    #[error("provided certificate chain did not contain any valid PEM encoded certificate")]
+    ChainEmpty,
+    /// A certificate of the chain is not X.509 DER.
+    #[error("could not parse a certificate in the certificate chain: x509: malformed certificate")]
+    ChainCertificate,
+    /// The first certificate is a CA.
+    #[error(
+        "failed to persist certificate chain: certificate in the first element is not a valid leaf certificate"
+    )]
+    ChainLeafIsCa,
+    /// The last certificate of a longer chain is not a CA.
+    #[error(
+        "failed to persist certificate chain: certificate in the last element is not a valid CA certificate"
+    )]
+    ChainLastNotCa,
+    /// A certificate between the leaf and the last one is not a CA.
+    #[error(
+        "failed to persist certificate chain: could not validate if there is only one leaf certificate in the provided chain"
+    )]
+    ChainSecondLeaf,
+    /// The version of `set-certificate` is not in the working set.
+    #[error("failed to persist certificate chain: no such key version")]
+    ChainNoSuchVersion,
+    /// The leaf's key is of another algorithm.
+    #[error(
+        "failed to persist certificate chain: could not validate key match between leaf certificate key and key entry in transit: provided leaf certificate public key algorithm '{algorithm}' does not match the transit key type '{key_type}'"
+    )]
+    ChainAlgorithm {
+        /// Go's name of the leaf's key algorithm.
+        algorithm: &'static str,
+        /// The key's type.
+        key_type: KeyType,
+    },
+    /// The leaf's key is not the version's.
+    #[error(
+        "failed to persist certificate chain: leaf certificate public key does not match the selected key version"
+    )]
+    ChainKeyMismatch,
+    /// `byok-export` to a destination key that does not exist.
+    #[error("no such destination key to export to")]
+    ByokNoDestination,
+    /// `byok-export` of a source key that does not exist.
+    #[error("no such source key for export")]
+    ByokNoSource,
+    /// `byok-export` of a key that is not exportable.
+    #[error("key is not exportable")]
+    ByokNotExportable,
+    /// `byok-export` of a public-key-only version.
+    #[error("failed to wrap target key for import: version {0} has no private key")]
+    ByokNoPrivateKey(u32),
+    /// `byok-export` to a destination that cannot sign (so is not RSA).
+    #[error("key wrapping (requring message signing) is not supported for key type {0}")]
+    ByokDestinationType(KeyType),
+    /// `byok-export` to a signing destination that is not RSA.
+    #[error("unsupported key type in use; must be a rsa key")]
+    ByokDestinationNotRsa,
 }
 
 impl Error {
@@ -598,7 +680,13 @@ impl Error {
             | ImportVersionRefused(_)
             | ImportVersionFailed(_)
             | ConvergentNotSupported(_)
-            | NoCertificateChain => ErrorKind::InvalidVault500,
+            | NoCertificateChain
+            | ChainKeyMismatch
+            | ByokNoDestination
+            | ByokNoSource
+            | ByokNoPrivateKey(_)
+            | ByokDestinationType(_)
+            | ByokDestinationNotRsa => ErrorKind::InvalidVault500,
             _ => ErrorKind::Invalid,
         }
     }

@@ -109,7 +109,12 @@ impl Policy {
                     a.private_key_export().to_string()
                 }
                 (ExportType::PublicKey, Some(a)) => a.public_key_export(),
-                (ExportType::CertificateChain, Some(_)) => return Err(Error::NoCertificateChain),
+                (ExportType::CertificateChain, Some(_)) => {
+                    if entry.material.certificate_chain.is_empty() {
+                        return Err(Error::NoCertificateChain);
+                    }
+                    entry.material.certificate_chain.pem()
+                }
                 _ => return Err(mismatch()),
             };
             out.insert(v, material);

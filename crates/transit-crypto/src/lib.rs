@@ -75,6 +75,7 @@ mod backup;
 mod bigdec;
 mod byok;
 mod cache;
+mod certs;
 mod cipher;
 mod crypt;
 pub mod der_lite;
@@ -97,8 +98,8 @@ mod sign;
 
 pub use asym::{AsymmetricKey, OaepHash, PssSalt};
 pub use byok::{
-    ImportMaterial, ImportOptions, WrappingKey, decode_ciphertext, kwp_unwrap, kwp_wrap,
-    parse_hash_function,
+    ImportMaterial, ImportOptions, WrappingKey, byok_export, decode_ciphertext, kwp_unwrap,
+    kwp_wrap, parse_hash_function,
 };
 pub use crypt::{CipherInput, Encrypted, sealed_len};
 pub use engine::{ImportSource, RotationReport, Transit};
@@ -108,8 +109,8 @@ pub use hash::{HashAlgorithm, HashFormat};
 pub use kdf::Kdf;
 pub use key_type::{Curve, KeyType, RsaBits};
 pub use mac::HmacSigner;
-pub use material::{KeyMaterial, VersionMaterial};
+pub use material::{CertificateChain, KeyMaterial, VersionMaterial};
 pub use name::KeyName;
 pub use policy::{ConfigChange, Configured, KeyOptions, Policy, RotatePeriod, Stamp};
 pub use secret::SecretBytes;
-pub use sign::{Marshaling, SignOptions, SignatureHash, Signed, parse_salt_length};
+pub use sign::{Marshaling, PublicKeyEntry, SignOptions, SignatureHash, Signed, parse_salt_length};

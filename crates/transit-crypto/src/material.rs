@@ -88,6 +88,49 @@ pub struct VersionMaterial {
     /// Convergent encryption scheme of this version: 0 for none, 3 today.
     #[serde(default)]
     pub convergent_version: u8,
+    /// The certificate chain attached with `set-certificate` (signing
+    /// keys): DER certificates, the leaf first. Public data.
+    #[serde(default, skip_serializing_if = "CertificateChain::is_empty")]
+    pub certificate_chain: CertificateChain,
+}
+
+/// DER certificates, the leaf (whose key is this version's) first; stored
+/// and backed up as base64 strings, as Vault's `[][]byte`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CertificateChain(pub Vec<Vec<u8>>);
+
+impl CertificateChain {
+    /// No certificate attached.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The chain as Vault shows it on key read and export: each
+    /// certificate as PEM, trimmed, joined by `\n` (`""` without one).
+    pub fn pem(&self) -> String {
+        self.0
+            .iter()
+            .map(|der| crate::der_lite::pem("CERTIFICATE", der).trim().to_string())
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+impl Serialize for CertificateChain {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(|der| gobase64::encode(der)))
+    }
+}
+
+impl<'de> Deserialize<'de> for CertificateChain {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let texts = Option::<Vec<String>>::deserialize(d)?.unwrap_or_default();
+        texts
+            .iter()
+            .map(|t| gobase64::decode(t).map_err(serde::de::Error::custom))
+            .collect::<Result<_, _>>()
+            .map(CertificateChain)
+    }
 }
 
 /// The convergent scheme every new version uses.
@@ -122,6 +165,7 @@ impl VersionMaterial {
             key,
             hmac_key,
             convergent_version: if convergent { CONVERGENT_VERSION } else { 0 },
+            certificate_chain: CertificateChain::default(),
         })
     }
 
@@ -136,6 +180,7 @@ impl VersionMaterial {
             key,
             hmac_key,
             convergent_version: 0,
+            certificate_chain: CertificateChain::default(),
         })
     }
 }

@@ -152,6 +152,20 @@ enum Signer<'a> {
     DerivedEd25519(Box<ed25519_dalek::SigningKey>),
 }
 
+/// One version of a signing key as a key read shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicKeyEntry {
+    /// The version.
+    pub version: u32,
+    /// When it was made.
+    pub created: keyring_core::Timestamp,
+    /// Vault's text of the public key (`""` for a derived ed25519 key
+    /// without a context).
+    pub public_key: String,
+    /// The attached chain as PEM joined by `\n`, `""` without one.
+    pub certificate_chain: String,
+}
+
 impl Policy {
     /// The input as the signature covers it: hashed for ECDSA and RSA
     /// unless prehashed (or `none`), as it is for ed25519.
@@ -196,7 +210,7 @@ impl Policy {
     /// The public key of each version of the working set as a read answer
     /// shows it, with its creation time. A derived ed25519 key shows `""`
     /// unless a context is given, then the key derived for that context.
-    pub fn public_keys(&self, context: &[u8]) -> Vec<(u32, keyring_core::Timestamp, String)> {
+    pub fn public_keys(&self, context: &[u8]) -> Vec<PublicKeyEntry> {
         self.ring
             .working_set()
             .map(|(v, e)| {
@@ -213,7 +227,12 @@ impl Policy {
                     }
                     Some(k) => k.public_key_text(),
                 };
-                (v.get(), e.created, text)
+                PublicKeyEntry {
+                    version: v.get(),
+                    created: e.created,
+                    public_key: text,
+                    certificate_chain: e.material.certificate_chain.pem(),
+                }
             })
             .collect()
     }

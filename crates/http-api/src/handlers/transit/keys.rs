@@ -88,14 +88,14 @@ pub(crate) fn key_object_for(p: &Policy, context: &[u8]) -> Map<String, Value> {
         let keys: Map<String, Value> = p
             .public_keys(context)
             .into_iter()
-            .map(|(v, created, public_key)| {
+            .map(|k| {
                 (
-                    v.to_string(),
+                    k.version.to_string(),
                     json!({
-                        "certificate_chain": "",
-                        "creation_time": gotime::format_rfc3339_nano(created),
+                        "certificate_chain": k.certificate_chain,
+                        "creation_time": gotime::format_rfc3339_nano(k.created),
                         "name": t.version_key_name(),
-                        "public_key": public_key,
+                        "public_key": k.public_key,
                     }),
                 )
             })

@@ -4,6 +4,7 @@
 
 pub(crate) mod batch;
 pub(crate) mod byok;
+pub(crate) mod certs;
 pub(crate) mod crypt;
 pub(crate) mod export;
 pub(crate) mod keys;
