@@ -95,10 +95,52 @@ struct EdPrivate {
     /// Go's 64-byte private key, seed || public: what Vault stores and
     /// exports, and the input of key derivation.
     go_key: SecretBytes,
-    /// aws-lc-rs signs: the same deterministic signatures as
-    /// ed25519-dalek at about 2.4 times its rate here (its base-point
-    /// multiplication is s2n-bignum's), which is the cost of a sign request.
-    signer: aws_lc_rs::signature::Ed25519KeyPair,
+    signer: EdSigner,
+}
+
+/// Who makes Ed25519 signatures. With aws-lc-rs (it comes with the `rsa`
+/// feature): the same deterministic signatures as ed25519-dalek at about
+/// 2.4 times its rate here (its base-point multiplication is s2n-bignum's),
+/// which is the cost of a sign request. Without it, ed25519-dalek.
+#[cfg(feature = "rsa")]
+struct EdSigner(aws_lc_rs::signature::Ed25519KeyPair);
+#[cfg(not(feature = "rsa"))]
+struct EdSigner(ed25519_dalek::SigningKey);
+
+impl EdSigner {
+    /// The signer of a 32-byte seed, and its public key.
+    fn from_seed(seed: &[u8; 32]) -> Result<(EdSigner, [u8; 32]), String> {
+        #[cfg(feature = "rsa")]
+        {
+            use aws_lc_rs::signature::KeyPair as _;
+            let pair = aws_lc_rs::signature::Ed25519KeyPair::from_seed_unchecked(seed)
+                .map_err(|_| corrupt("not an ed25519 seed"))?;
+            let public: [u8; 32] = pair
+                .public_key()
+                .as_ref()
+                .try_into()
+                .map_err(|_| corrupt("an ed25519 public key is 32 bytes"))?;
+            Ok((EdSigner(pair), public))
+        }
+        #[cfg(not(feature = "rsa"))]
+        {
+            let key = ed25519_dalek::SigningKey::from_bytes(seed);
+            let public = key.verifying_key().to_bytes();
+            Ok((EdSigner(key), public))
+        }
+    }
+
+    fn sign(&self, message: &[u8]) -> Option<[u8; 64]> {
+        #[cfg(feature = "rsa")]
+        {
+            self.0.sign(message).as_ref().try_into().ok()
+        }
+        #[cfg(not(feature = "rsa"))]
+        {
+            use ed25519_dalek::Signer as _;
+            Some(self.0.sign(message).to_bytes())
+        }
+    }
 }
 
 struct EcPrivate {
@@ -293,18 +335,9 @@ impl AsymmetricKey {
                 let seed: &[u8; 32] = seed
                     .try_into()
                     .map_err(|_| corrupt("an ed25519 seed is 32 bytes"))?;
-                let signer = aws_lc_rs::signature::Ed25519KeyPair::from_seed_unchecked(seed)
-                    .map_err(|_| corrupt("not an ed25519 seed"))?;
-                let public = {
-                    use aws_lc_rs::signature::KeyPair as _;
-                    let bytes: &[u8; 32] = signer
-                        .public_key()
-                        .as_ref()
-                        .try_into()
-                        .map_err(|_| corrupt("an ed25519 public key is 32 bytes"))?;
-                    ed25519_dalek::VerifyingKey::from_bytes(bytes)
-                        .map_err(|_| corrupt("not an ed25519 public key"))?
-                };
+                let (signer, public) = EdSigner::from_seed(seed)?;
+                let public = ed25519_dalek::VerifyingKey::from_bytes(&public)
+                    .map_err(|_| corrupt("not an ed25519 public key"))?;
                 let mut go_key = Zeroizing::new(Vec::with_capacity(64));
                 go_key.extend_from_slice(seed);
                 go_key.extend_from_slice(public.as_bytes());
@@ -571,6 +604,7 @@ impl AsymmetricKey {
                     &der_lite::tlv(0x04, &sec1),
                 ])))
             }
+            #[cfg(feature = "rsa")]
             Inner::Rsa { private, .. } => private
                 .as_ref()
                 .map(|p| Zeroizing::new(p.pkcs8.expose().to_vec())),
@@ -654,7 +688,7 @@ impl AsymmetricKey {
         match &self.inner {
             Inner::Ed25519 {
                 private: Some(p), ..
-            } => p.signer.sign(message).as_ref().try_into().ok(),
+            } => p.signer.sign(message),
             _ => None,
         }
     }
@@ -741,6 +775,7 @@ impl AsymmetricKey {
         self.rsa_encrypt_oaep(plaintext, OaepHash::Sha256)
     }
 
+    #[cfg(feature = "rsa")]
     /// RSA-OAEP encryption with `hash` for OAEP and MGF1 and no label
     /// (`byok-export` lets the caller choose the hash).
     pub(crate) fn rsa_encrypt_oaep(
@@ -877,6 +912,14 @@ impl AsymmetricKey {
 #[cfg(not(feature = "rsa"))]
 impl AsymmetricKey {
     pub(crate) fn rsa_encrypt(&self, _plaintext: &[u8]) -> Result<Vec<u8>, Error> {
+        Err(Error::EncryptionNotSupported(self.key_type))
+    }
+
+    pub(crate) fn rsa_encrypt_oaep(
+        &self,
+        _plaintext: &[u8],
+        _hash: OaepHash,
+    ) -> Result<Vec<u8>, Error> {
         Err(Error::EncryptionNotSupported(self.key_type))
     }
 
