@@ -12,7 +12,10 @@ migrate in and out.
 
 Also: Vault's numbering of the `hmac` type in backups (11) reads in
 keyward as `hmac` by its material, while OpenBao's 11
-(xchacha20-poly1305) is refused by name.
+(xchacha20-poly1305) is refused by name; `byok-export` from each server
+imports into the other; CSRs signed with transit keys validate in
+`cryptography`, and certificate chains attached to versions show the same
+way in both servers and cross over with backups.
 """
 
 import base64
@@ -354,7 +357,12 @@ def test_byok_material_is_the_same_key_on_both_sides(servers, key_type):
     blob = tr(a).backup_key(name, mount_point=MOUNT)["data"]["backup"]
     tr(b).restore_key(blob, name=f"{name}-kw", mount_point=MOUNT)
     assert read(b, f"{name}-kw")["imported_key"] is True
-    check_hmacs(a, b, name, [1, 2]) if key_type == "hmac" else None
+    # The backup carries every version's HMAC key: the copy's HMACs are the
+    # original's, whatever the type.
+    for version in (1, 2):
+        body = {"input": b64(MSG), "key_version": version}
+        assert post(a, f"hmac/{name}", **body)["data"]["hmac"] == \
+            post(b, f"hmac/{name}-kw", **body)["data"]["hmac"]
 
 
 # ---------------------------------------------------- hmac type numbering
