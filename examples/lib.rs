@@ -53,7 +53,16 @@ pub fn open_data_dir(dir: &Path, keyfolder: &Path) -> Result<Arc<Barrier>, keyri
             let mut key = [0u8; 32];
             ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut key)
                 .map_err(|_| keyring_core::Error::Storage("no system randomness".into()))?;
-            std::fs::write(keyfolder.join("app.key"), key).map_err(io)?;
+            // Key material: readable by this user only.
+            use std::io::Write;
+            use std::os::unix::fs::OpenOptionsExt;
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(keyfolder.join("app.key"))
+                .and_then(|mut f| f.write_all(&key).and_then(|()| f.sync_all()))
+                .map_err(io)?;
         }
         keystore.initialize()?
     };

@@ -28,12 +28,13 @@ pub(crate) const EXAMPLES: &[&str] = &[
 ];
 
 /// Builds the examples once, then runs each; any failed assertion fails.
-/// Built as `--workspace --examples`, the feature set `cargo test
-/// --workspace` already built them with, so after the tests this build
-/// has nothing to compile.
+/// Built as `--workspace --examples --tests`: the targets, and so the
+/// feature set, of `cargo test --workspace`, so after the tests this build
+/// has nothing to compile (with `--examples` alone, features unify
+/// differently and half the graph builds again).
 pub(crate) fn examples() -> anyhow::Result<()> {
     let mut c = cargo();
-    c.args(["build", "--workspace", "--examples"]);
+    c.args(["build", "--workspace", "--examples", "--tests"]);
     run(c)?;
     let dir = std::env::var("CARGO_TARGET_DIR")
         .map(Into::into)
