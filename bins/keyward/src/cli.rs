@@ -230,7 +230,7 @@ pub(crate) struct ServerArgs {
     /// A connection beyond it is closed at once, so a handshake flood from
     /// one client does not starve the others.
     ///
-    /// Default: 32.
+    /// Default: 256.
     #[arg(long, value_name = "N")]
     pub(crate) max_handshakes_per_ip: Option<usize>,
     /// Time a client has to send a request's headers (HTTP/1.1).

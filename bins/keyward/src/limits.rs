@@ -37,7 +37,9 @@ impl Default for ConnectionLimits {
 }
 
 pub(crate) const DEFAULT_MAX_CONNECTIONS: usize = 4096;
-pub(crate) const DEFAULT_MAX_HANDSHAKES_PER_IP: usize = 32;
+/// High enough for a client pool that opens its connections at once (the TLS
+/// tests open 50 together), low enough that a flood of thousands is cut.
+pub(crate) const DEFAULT_MAX_HANDSHAKES_PER_IP: usize = 256;
 /// Vault's `http_read_header_timeout` default.
 pub(crate) const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// Vault's `http_read_timeout` default (the whole request, body included).
