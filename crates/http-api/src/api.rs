@@ -63,7 +63,9 @@ pub struct ApiConfig {
     /// Bodies larger than this are refused with 413 (default 32 MiB, as Vault).
     pub max_body_bytes: usize,
     /// A body that takes longer than this to arrive is refused with 408
-    /// (Vault's `http_read_timeout`, default 30 s); zero: no limit.
+    /// (Vault's `http_read_timeout`); zero: no limit. The default is zero
+    /// because the limit needs a Tokio runtime with timers enabled; the
+    /// keyward binary sets 30 s (`--http-read-timeout`).
     pub body_read_timeout: std::time::Duration,
     /// The version reported by health endpoints.
     pub version: String,
@@ -83,7 +85,7 @@ impl Default for ApiConfig {
     fn default() -> Self {
         ApiConfig {
             max_body_bytes: 32 * 1024 * 1024,
-            body_read_timeout: std::time::Duration::from_secs(30),
+            body_read_timeout: std::time::Duration::ZERO,
             version: env!("CARGO_PKG_VERSION").to_string(),
             security: SecuritySettings::default(),
             security_bootstrap: None,
