@@ -72,6 +72,12 @@ fn responses(route: &RouteInfo) -> Value {
     if route.path.ends_with("/metrics/v2") || route.path == "/v1/sys/metrics" {
         responses["200"]["content"]["text/plain"] = json!({"schema": {"type": "string"}});
     }
+    // A raft snapshot is a binary file.
+    if route.path == "/v1/sys/storage/raft/snapshot" {
+        responses["200"]["content"] = json!({
+            "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+        });
+    }
     if family == Family::OpenSearch {
         responses["401"] = json!({
             "description": "Not authenticated (the plugin's plain-text answer)",
