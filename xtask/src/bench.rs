@@ -351,6 +351,19 @@ pub(crate) fn median(runs: &[Wrk]) -> Wrk {
     sorted[sorted.len() / 2]
 }
 
+/// `{"batch_input": [...]}` of `items` random plaintexts of `bytes` each.
+pub(crate) fn batch_body(items: usize, bytes: usize) -> anyhow::Result<String> {
+    let mut batch = String::from("{\"batch_input\":[");
+    for i in 0..items {
+        if i > 0 {
+            batch.push(',');
+        }
+        write!(batch, "{{\"plaintext\":\"{}\"}}", random_base64(bytes)?)?;
+    }
+    batch.push_str("]}");
+    Ok(batch)
+}
+
 pub(crate) fn random_base64(len: usize) -> anyhow::Result<String> {
     let out = Command::new("sh")
         .arg("-c")
@@ -492,18 +505,7 @@ pub(crate) fn transit() -> anyhow::Result<()> {
         "decrypt.json",
         &format!("{{\"ciphertext\":\"{ciphertext}\"}}"),
     )?;
-    let mut batch = String::from("{\"batch_input\":[");
-    for i in 0..BATCH_ITEMS {
-        if i > 0 {
-            batch.push(',');
-        }
-        write!(
-            batch,
-            "{{\"plaintext\":\"{}\"}}",
-            random_base64(ITEM_BYTES)?
-        )?;
-    }
-    batch.push_str("]}");
+    let batch = batch_body(BATCH_ITEMS, ITEM_BYTES)?;
     let batch_body = bench.write("batch.json", &batch)?;
     // The batch answers 200 with every item encrypted.
     let answer = bench.curl("POST", "/v1/transit/encrypt/bench", Some(&batch_body))?;

@@ -16,7 +16,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 
-use crate::bench::{Bench, Wrk, json_field, load_average, machine, median, random_base64};
+use crate::bench::{
+    Bench, Wrk, batch_body, json_field, load_average, machine, median, random_base64,
+};
 use crate::{cargo, root, run};
 
 const ROUNDS: usize = 3;
@@ -89,18 +91,7 @@ fn prepare(server: &Bench) -> anyhow::Result<Vec<Op>> {
         server.script("decrypt.lua", "POST", Some(&decrypt))?,
         CONNECTIONS,
     );
-    let mut batch = String::from("{\"batch_input\":[");
-    for i in 0..BATCH_ITEMS {
-        if i > 0 {
-            batch.push(',');
-        }
-        write!(
-            batch,
-            "{{\"plaintext\":\"{}\"}}",
-            random_base64(ITEM_BYTES)?
-        )?;
-    }
-    batch.push_str("]}");
+    let batch = batch_body(BATCH_ITEMS, ITEM_BYTES)?;
     let batch = server.write("batch.json", &batch)?;
     let answer = server.curl("POST", "/v1/transit/encrypt/bench", Some(&batch))?;
     let v: serde_json::Value = serde_json::from_str(&answer)?;

@@ -327,6 +327,30 @@ fn chaos(bin: &Path, rounds: &str) -> anyhow::Result<()> {
     run(c)
 }
 
+/// Builds keyward in release and runs the tests crate's bench binary `bin`
+/// (with `args`) against it.
+fn release_bench(bin: &str, args: &[&str]) -> anyhow::Result<()> {
+    let mut c = cargo();
+    c.args(["build", "--release", "-p", "keyward"]);
+    run(c)?;
+    let mut c = cargo();
+    c.args([
+        "run",
+        "--release",
+        "-p",
+        "keyward-tests",
+        "--bin",
+        bin,
+        "--",
+    ])
+    .args(args)
+    .env(
+        "KEYWARD_BIN",
+        root().join("target").join("release").join("keyward"),
+    );
+    run(c)
+}
+
 fn bench(what: &[String]) -> anyhow::Result<()> {
     match what.first().map(String::as_str) {
         Some("authz") => {
@@ -343,67 +367,17 @@ fn bench(what: &[String]) -> anyhow::Result<()> {
             ]);
             run(c)?;
             step("HTTPS: cached Basic login against a token (release build)");
-            let mut c = cargo();
-            c.args(["build", "--release", "-p", "keyward"]);
-            run(c)?;
-            let mut c = cargo();
-            c.args([
-                "run",
-                "--release",
-                "-p",
-                "keyward-tests",
-                "--bin",
-                "authz-http-bench",
-            ])
-            .env(
-                "KEYWARD_BIN",
-                root().join("target").join("release").join("keyward"),
-            );
-            run(c)
+            release_bench("authz-http-bench", &[])
         }
         Some("transit") => bench::transit(),
         Some("tls") => {
             step("TLS reload latency and handshake rate (release build)");
-            let mut c = cargo();
-            c.args(["build", "--release", "-p", "keyward"]);
-            run(c)?;
-            let mut c = cargo();
-            c.args([
-                "run",
-                "--release",
-                "-p",
-                "keyward-tests",
-                "--bin",
-                "tls-bench",
-            ])
-            .env(
-                "KEYWARD_BIN",
-                root().join("target").join("release").join("keyward"),
-            );
-            run(c)
+            release_bench("tls-bench", &[])
         }
         Some("audit") => bench_audit::audit(),
         Some("idle") => {
             step("memory per idle TLS connection, 10,000 connections (release build)");
-            let mut c = cargo();
-            c.args(["build", "--release", "-p", "keyward"]);
-            run(c)?;
-            let mut c = cargo();
-            c.args([
-                "run",
-                "--release",
-                "-p",
-                "keyward-tests",
-                "--bin",
-                "idle-conns",
-                "--",
-                "10000",
-            ])
-            .env(
-                "KEYWARD_BIN",
-                root().join("target").join("release").join("keyward"),
-            );
-            run(c)
+            release_bench("idle-conns", &["10000"])
         }
         Some("vs-openbao") => {
             let bin = match &what[1..] {
