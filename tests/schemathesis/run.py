@@ -20,7 +20,11 @@ them):
   in tests/python/test_vault_tokens_acl.py;
 - `POST /v1/sys/storage/raft/snapshot` would replace the whole store if
   schemathesis ever produced a valid snapshot (it is tested in
-  tests/tests/snapshot.rs).
+  tests/tests/snapshot.rs);
+- creating a rate-limit quota (`POST`/`PUT /v1/sys/quotas/rate-limit/{name}`)
+  with the rate schemathesis picks would throttle the rest of the run to
+  429s (tested in tests/python/test_vault_quotas.py and the conformance
+  cases).
 """
 
 import argparse
@@ -41,6 +45,7 @@ EXCLUDED = [
     *(f"{method} /v1/auth/token/{op}" for method in ("POST", "PUT")
       for op in ("revoke", "revoke-self", "revoke-accessor")),
     "POST /v1/sys/storage/raft/snapshot",
+    *(f"{method} /v1/sys/quotas/rate-limit/{{name}}" for method in ("POST", "PUT")),
 ]
 CHECKS_EXCLUDED = "positive_data_acceptance"
 

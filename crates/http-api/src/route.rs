@@ -366,6 +366,62 @@ pub(crate) fn table() -> Vec<Route> {
     t.routes
 }
 
+/// Vault's rate-limit quotas.
+fn quota_routes(t: &mut Table) {
+    use handlers::sys_quotas as q;
+    let acl = Permission::VaultAcl;
+    let vault = Family::Vault;
+    let list: &'static [Method] = &*LIST;
+    t.add(
+        vault,
+        GET,
+        "/v1/sys/quotas/config",
+        acl,
+        "Read the quota settings: exempt paths, rate-limit headers and audit",
+        handler(q::read_config),
+    );
+    t.add(
+        vault,
+        WRITE,
+        "/v1/sys/quotas/config",
+        acl,
+        "Replace the quota settings (rate_limit_exempt_paths, enable_rate_limit_response_headers, enable_rate_limit_audit_logging)",
+        handler(q::write_config),
+    );
+    t.add(
+        vault,
+        list,
+        "/v1/sys/quotas/rate-limit",
+        acl,
+        "List the rate-limit quotas (also GET ?list=true)",
+        handler(q::list),
+    );
+    t.add(
+        vault,
+        GET,
+        "/v1/sys/quotas/rate-limit/{name}",
+        acl,
+        "Read a rate-limit quota",
+        handler(q::read),
+    );
+    t.add(
+        vault,
+        WRITE,
+        "/v1/sys/quotas/rate-limit/{name}",
+        acl,
+        "Create or replace a rate-limit quota: rate per interval and client IP, on the server, a mount or a path",
+        handler(q::write),
+    );
+    t.add(
+        vault,
+        DELETE,
+        "/v1/sys/quotas/rate-limit/{name}",
+        acl,
+        "Delete a rate-limit quota",
+        handler(q::delete),
+    );
+}
+
 /// ACL policies, capabilities, tokens and the userpass login.
 fn policy_and_token_routes(t: &mut Table) {
     use handlers::{auth_token as tok, sys_capabilities as caps, sys_policies as pol};
@@ -438,6 +494,7 @@ fn policy_and_token_routes(t: &mut Table) {
         "Delete an ACL policy (the older API)",
         handler(pol::delete),
     );
+    quota_routes(t);
     t.add(
         vault,
         WRITE,

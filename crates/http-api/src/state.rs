@@ -12,6 +12,7 @@ use crate::auth::Authenticator;
 use crate::security::Security;
 use crate::vault::mounts::Mounts;
 use crate::vault::policies::Policies;
+use crate::vault::quotas::Quotas;
 
 pub(crate) const CLUSTER_PATH: &str = "sys/cluster";
 
@@ -31,6 +32,7 @@ pub(crate) struct State {
     pub(crate) cluster: ClusterInfo,
     pub(crate) mounts: Mounts,
     pub(crate) policies: Policies,
+    pub(crate) quotas: Quotas,
     /// The HTTP listener's TLS (none: plain HTTP).
     pub(crate) tls: Option<Arc<ReloadableTls>>,
     /// The transport (node-to-node) listener's TLS (none: no cluster listener).

@@ -284,6 +284,12 @@ pub(crate) fn refuse(refusal: Refusal) -> http::Response<Body> {
                 )
             }
         }
+        // `sys/health` is served by Vault's HTTP layer, not its logical
+        // router: a wrong method there is a bare 405.
+        Refusal::MethodNotAllowed { path, .. } if path == "/v1/sys/health" => VaultError {
+            status: StatusCode::METHOD_NOT_ALLOWED,
+            errors: Vec::new(),
+        },
         Refusal::MethodNotAllowed { .. } => {
             VaultError::wrapped(StatusCode::METHOD_NOT_ALLOWED, "unsupported operation")
         }

@@ -14,6 +14,7 @@ pub(crate) mod sys_capabilities;
 pub(crate) mod sys_metrics;
 pub(crate) mod sys_mounts;
 pub(crate) mod sys_policies;
+pub(crate) mod sys_quotas;
 pub(crate) mod sys_snapshot;
 pub(crate) mod tls;
 pub(crate) mod transit;

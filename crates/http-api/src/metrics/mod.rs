@@ -1,6 +1,6 @@
 //! What the server does, counted in memory: requests per API family and
 //! status (with latency histograms), transit operations per key type,
-//! authentication outcomes, rotations. Gauges (cache sizes, tokens, the
+//! authentication outcomes, rotations, rate-limit refusals. Gauges (cache sizes, tokens, the
 //! audit queue, TLS reloads, the store's write latency) are read from
 //! their owners when scraped. `/v1/sys/metrics` renders them in Vault's
 //! JSON form or, with `?format=prometheus`, in Prometheus text
@@ -92,6 +92,8 @@ pub(crate) struct Metrics {
     /// Method × outcome.
     auth: Vec<AtomicU64>,
     rotations: [AtomicU64; RotationKind::ALL.len()],
+    /// Requests refused by a rate-limit quota.
+    rate_limited: AtomicU64,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -123,6 +125,7 @@ impl Metrics {
                 .map(|_| AtomicU64::new(0))
                 .collect(),
             rotations: Default::default(),
+            rate_limited: AtomicU64::new(0),
         }
     }
 
@@ -159,6 +162,11 @@ impl Metrics {
             .position(|k| *k == kind)
             .unwrap_or(0);
         self.rotations[i].fetch_add(n, Relaxed);
+    }
+
+    /// One request refused by a rate-limit quota.
+    pub(crate) fn rate_limited(&self) {
+        self.rate_limited.fetch_add(1, Relaxed);
     }
 
     /// Every series, counters and histograms first, then `gauges`. Counters
@@ -223,6 +231,12 @@ impl Metrics {
                 self.rotations[i].load(Relaxed),
             ));
         }
+        out.push(Sample::counter(
+            "rate_limit_refusals_total",
+            "Requests refused with 429 by a Vault rate-limit quota",
+            vec![],
+            self.rate_limited.load(Relaxed),
+        ));
         out.push(Sample::gauge(
             "uptime_seconds",
             "Seconds since the server started",

@@ -17,6 +17,28 @@ pub(crate) fn parse_int(s: &str) -> Result<i64, &'static str> {
     s.parse::<i64>().map_err(|_| "value out of range")
 }
 
+/// `strconv.ParseFloat(s, 64)` for the decimal forms (digits, a point, an
+/// exponent, `inf`, `nan`): the value, or Go's reason.
+pub(crate) fn parse_float(s: &str) -> Result<f64, &'static str> {
+    let body = s.strip_prefix(['+', '-']).unwrap_or(s);
+    let named = ["inf", "infinity", "nan"]
+        .iter()
+        .any(|n| body.eq_ignore_ascii_case(n));
+    let decimal = !body.is_empty()
+        && body.bytes().any(|b| b.is_ascii_digit())
+        && body
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b".eE+-".contains(&b));
+    if !named && !decimal {
+        return Err("invalid syntax");
+    }
+    let v: f64 = s.parse().map_err(|_| "invalid syntax")?;
+    if v.is_infinite() && !named {
+        return Err("value out of range");
+    }
+    Ok(v)
+}
+
 /// `strconv.ParseBool`.
 pub(crate) fn parse_bool(s: &str) -> Option<bool> {
     match s {
@@ -123,6 +145,13 @@ pub(crate) fn parse_duration_secs(input: &str) -> Result<i64, String> {
         return Ok(0);
     }
     if let Ok(v) = parse_int(s) {
+        // Seconds become a Go `time.Duration` (nanoseconds in an i64).
+        if v.unsigned_abs() > (i64::MAX / 1_000_000_000) as u64 {
+            return Err(
+                "multiplication of durations resulted in overflow, one operand may be too large"
+                    .into(),
+            );
+        }
         return Ok(v);
     }
     if let Some(days) = s.strip_suffix('d') {
@@ -138,6 +167,17 @@ pub(crate) fn parse_duration_secs(input: &str) -> Result<i64, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn floats() {
+        assert_eq!(parse_float("1.5"), Ok(1.5));
+        assert_eq!(parse_float("-2e3"), Ok(-2000.0));
+        assert_eq!(parse_float("7"), Ok(7.0));
+        assert!(parse_float("NaN").unwrap().is_nan());
+        assert_eq!(parse_float("abc"), Err("invalid syntax"));
+        assert_eq!(parse_float(""), Err("invalid syntax"));
+        assert_eq!(parse_float("1e400"), Err("value out of range"));
+    }
 
     #[test]
     fn ints() {

@@ -21,6 +21,9 @@ const MOUNTS_PREFIX: &str = "sys/mounts/";
 /// Paths no engine may be mounted at or under (Vault's protected mounts).
 const PROTECTED: [&str; 5] = ["sys/", "auth/", "audit/", "cubbyhole/", "identity/"];
 
+/// The paths keyward serves as Vault's built-in mounts do.
+const BUILT_IN: [&str; 3] = ["auth/token/", "auth/userpass/", "sys/"];
+
 /// The stored record of a mount.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct MountEntry {
@@ -144,6 +147,19 @@ impl Mounts {
                 None
             }
         })
+    }
+
+    /// The mount a request path (after `/v1/`) is under, as Vault's router
+    /// matches it: a mounted engine, or a built-in path keyward serves
+    /// without a mount table entry (`sys/`, `auth/token/`, `auth/userpass/`).
+    pub(crate) fn matching_mount(&self, path: &str) -> Option<String> {
+        if let Some(m) = BUILT_IN
+            .iter()
+            .find(|m| path.starts_with(**m) || path == m.trim_end_matches('/'))
+        {
+            return Some(m.to_string());
+        }
+        self.find(path).map(|(m, _)| m.path.clone())
     }
 
     /// Every mount, sorted by path.

@@ -17,7 +17,7 @@ use serde::de::{DeserializeSeed, Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
 use super::batch_json::BatchInput;
-use super::goparse::{go_quote, parse_bool, parse_duration_secs, parse_int};
+use super::goparse::{go_quote, parse_bool, parse_duration_secs, parse_float, parse_int};
 use crate::family::vault::VaultError;
 
 /// How a field is read.
@@ -27,6 +27,8 @@ pub(crate) enum Kind {
     Str,
     /// `TypeInt`.
     Int,
+    /// `TypeFloat`.
+    Float,
     /// `TypeBool`.
     Bool,
     /// `TypeDurationSecond`: whole seconds, never negative.
@@ -61,6 +63,7 @@ pub(crate) enum Input<'a> {
 enum Value<'a> {
     Str(String),
     Int(i64),
+    Float(f64),
     Bool(bool),
     Secs(u64),
     Batch(BatchInput<'a>),
@@ -120,6 +123,7 @@ fn coerce(kind: Kind, input: Input<'_>) -> Result<Option<Value<'_>>, String> {
                     let want = match kind {
                         Kind::Str => "string",
                         Kind::Int => "int",
+                        Kind::Float => "float64",
                         Kind::Bool => "bool",
                         Kind::DurationSecs => {
                             return Err("could not parse duration from input".into());
@@ -138,6 +142,7 @@ fn coerce(kind: Kind, input: Input<'_>) -> Result<Option<Value<'_>>, String> {
         return Ok(Some(match kind {
             Kind::Str => Value::Str(String::new()),
             Kind::Int => Value::Int(0),
+            Kind::Float => Value::Float(0.0),
             Kind::Bool => Value::Bool(false),
             Kind::DurationSecs => Value::Secs(0),
             // Batch, list, map and ignored fields returned above.
@@ -156,6 +161,13 @@ fn coerce(kind: Kind, input: Input<'_>) -> Result<Option<Value<'_>>, String> {
             ("bool", _) => 0,
             _ => parse_int(&text).map_err(|reason| {
                 format!("'' cannot parse value as 'int': strconv.ParseInt: {reason}")
+            })?,
+        }),
+        Kind::Float => Value::Float(match (go, text.as_str()) {
+            ("bool", "true") => 1.0,
+            ("bool", _) => 0.0,
+            _ => parse_float(&text).map_err(|reason| {
+                format!("'' cannot parse value as 'float64': strconv.ParseFloat: {reason}")
             })?,
         }),
         Kind::Bool => Value::Bool(match go {
@@ -465,6 +477,14 @@ impl<'a> Fields<'a> {
     pub(crate) fn int(&self, name: &str) -> Option<i64> {
         match self.get(name) {
             Some(Value::Int(n)) => Some(*n),
+            _ => None,
+        }
+    }
+
+    /// A float field, if given.
+    pub(crate) fn float(&self, name: &str) -> Option<f64> {
+        match self.get(name) {
+            Some(Value::Float(n)) => Some(*n),
             _ => None,
         }
     }
