@@ -566,8 +566,9 @@ impl Api {
         let mut counted = None;
         if path.starts_with("/v1/") {
             match self.rate_limit(&parts, &conn, request_id) {
-                Ok(take) => counted = take,
-                Err(refused) => return (refused, Family::Vault),
+                Quota::NotCounted => {}
+                Quota::Counted(take) => counted = Some(take),
+                Quota::Refused(refused) => return (refused, Family::Vault),
             }
         }
         let (mut response, family) = self.route_and_run(parts, body, conn, request_id).await;
@@ -578,16 +579,10 @@ impl Api {
     }
 
     /// Counts a `/v1` request under the rate-limit quota that applies, if
-    /// any: the limiter's answer when the quota's headers are on, or the
-    /// 429 answer when the request is over the quota.
-    fn rate_limit(
-        &self,
-        parts: &http::request::Parts,
-        conn: &ConnInfo,
-        request_id: &str,
-    ) -> Result<Option<Take>, Response<Body>> {
+    /// any.
+    fn rate_limit(&self, parts: &http::request::Parts, conn: &ConnInfo, request_id: &str) -> Quota {
         let Some(client) = conn.remote_addr.map(|a| a.ip()) else {
-            return Ok(None);
+            return Quota::NotCounted;
         };
         let state = self.state();
         let full = parts.uri.path();
@@ -605,10 +600,13 @@ impl Api {
             client,
             std::time::Instant::now(),
         ) else {
-            return Ok(None);
+            return Quota::NotCounted;
         };
         if verdict.take.allowed() {
-            return Ok(verdict.headers.then_some(verdict.take));
+            return match verdict.headers {
+                true => Quota::Counted(verdict.take),
+                false => Quota::NotCounted,
+            };
         }
         self.life.metrics.rate_limited();
         tracing::debug!(target: "keyward::quotas", path = %rel, client = %client, "rate limit quota exceeded");
@@ -634,7 +632,7 @@ impl Api {
         if verdict.headers {
             rate_limit_headers(&mut response, verdict.take);
         }
-        Err(response)
+        Quota::Refused(response)
     }
 
     /// Routes an admitted request, authenticates and authorizes it, and runs
@@ -1180,6 +1178,16 @@ const NO_USER: &str = "<NONE>";
 
 /// True when a header name starts with the plugin's internal prefix
 /// (`_opendistro_security_`): such a request is spoofing the plugin.
+/// What the rate-limit quotas decided for a request.
+enum Quota {
+    /// No rule counts it, or its headers are off.
+    NotCounted,
+    /// Admitted; the answer carries the rule's headers.
+    Counted(Take),
+    /// Over the quota: this is the answer.
+    Refused(Response<Body>),
+}
+
 /// Vault's rate-limit headers (with `enable_rate_limit_response_headers`):
 /// the window's limit, what is left and when it resets, in whole seconds;
 /// `Retry-After` on a refusal. A blocked client gets only `Retry-After`.

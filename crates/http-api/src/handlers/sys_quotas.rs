@@ -74,7 +74,12 @@ pub(crate) async fn write_config(ctx: Ctx) -> http::Response<Body> {
                     .unwrap_or(false),
             };
             ctx.state.quotas.set_config(config).await?;
-            quota_changed(&ctx, ComplianceAction::Update, "sys/quotas/config", "config");
+            quota_changed(
+                &ctx,
+                ComplianceAction::Update,
+                "sys/quotas/config",
+                "config",
+            );
             Ok(vault::no_content())
         }
         .await,

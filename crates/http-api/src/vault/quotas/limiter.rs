@@ -216,7 +216,10 @@ mod tests {
                 reset: Duration::from_secs(1)
             }
         );
-        assert!(l.take(&r, A, ip(1), t0 + Duration::from_millis(100)).allowed());
+        assert!(
+            l.take(&r, A, ip(1), t0 + Duration::from_millis(100))
+                .allowed()
+        );
         let refused = l.take(&r, A, ip(1), t0 + Duration::from_millis(400));
         assert_eq!(
             refused,
@@ -227,10 +230,15 @@ mod tests {
             }
         );
         // Another client has its own bucket.
-        assert!(l.take(&r, A, ip(2), t0 + Duration::from_millis(400)).allowed());
+        assert!(
+            l.take(&r, A, ip(2), t0 + Duration::from_millis(400))
+                .allowed()
+        );
         // The next window starts with the next request.
         match l.take(&r, A, ip(1), t0 + Duration::from_millis(1_300)) {
-            Take::Allowed { remaining, reset, .. } => {
+            Take::Allowed {
+                remaining, reset, ..
+            } => {
                 assert_eq!(remaining, 1);
                 assert_eq!(reset, Duration::from_secs(1));
             }
@@ -288,7 +296,10 @@ mod tests {
         l.take(&r, A, ip(1), t0 + Duration::from_secs(5));
         assert!(!l.take(&r, A, ip(1), t0 + Duration::from_secs(5)).allowed());
         let wider = Allowance { tokens: 5, ..A };
-        assert!(l.take(&r, wider, ip(1), t0 + Duration::from_secs(5)).allowed());
+        assert!(
+            l.take(&r, wider, ip(1), t0 + Duration::from_secs(5))
+                .allowed()
+        );
         l.forget("r");
         assert_eq!(l.len(), 0);
     }

@@ -22,8 +22,8 @@ use arc_swap::ArcSwap;
 use keyring_core::Barrier;
 use serde::{Deserialize, Serialize};
 
-pub(crate) use limiter::Take;
 use limiter::Limiter;
+pub(crate) use limiter::Take;
 pub(crate) use rule::{QuotaName, QuotaTarget, RateLimitRule, check_rate};
 
 use crate::family::vault::VaultError;
@@ -115,8 +115,7 @@ impl Quotas {
         let mut table = Table::default();
         for (path, bytes) in barrier.scan(RULES_PREFIX).await? {
             let name = QuotaName::new(&path[RULES_PREFIX.len()..]).ok_or_else(|| corrupt(&path))?;
-            let rule: RateLimitRule =
-                serde_json::from_slice(&bytes).map_err(|_| corrupt(&path))?;
+            let rule: RateLimitRule = serde_json::from_slice(&bytes).map_err(|_| corrupt(&path))?;
             table
                 .rules
                 .insert(name.clone(), (Arc::from(name.as_str()), rule));
@@ -248,7 +247,10 @@ impl Quotas {
     pub(crate) async fn set_config(&self, config: QuotaConfig) -> Result<(), VaultError> {
         let _guard = self.write.lock().await;
         let bytes = serde_json::to_vec(&config).map_err(failed)?;
-        self.barrier.put(CONFIG_PATH, &bytes).await.map_err(failed)?;
+        self.barrier
+            .put(CONFIG_PATH, &bytes)
+            .await
+            .map_err(failed)?;
         let current = self.table.load_full();
         self.table.store(Arc::new(Table {
             rules: current.rules.clone(),

@@ -118,7 +118,7 @@ impl RateLimitRule {
 /// accepts `0.4` and then refuses every request, `sys/quotas` included,
 /// with no way back through the API).
 pub(crate) fn check_rate(rate: f64) -> Result<f64, String> {
-    if !(rate > 0.0) || !rate.is_finite() {
+    if rate.is_nan() || rate <= 0.0 || rate.is_infinite() {
         return Err("'rate' is invalid".into());
     }
     if rate < 0.5 {
