@@ -229,7 +229,10 @@ fn fuzz(seconds: u64) -> anyhow::Result<()> {
             .arg(&work)
             .arg(fuzz_dir.join("corpus").join(&target))
             .arg("--")
-            .arg(format!("-max_total_time={seconds}"));
+            .arg(format!("-max_total_time={seconds}"))
+            // One input that takes this long is a finding (a parser that can
+            // be made to spin), not something to wait 20 minutes for.
+            .arg("-timeout=10");
         run(c)?;
     }
     Ok(())
