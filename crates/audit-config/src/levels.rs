@@ -151,6 +151,7 @@ pub const TRACING_TARGETS: &[(&str, &[&str])] = &[
             "keyward::security",
             "keyward::encryption",
             "keyward::policies",
+            "keyward::quotas",
         ],
     ),
     ("authentication", &["keyward::auth", "keyward::tokens"]),

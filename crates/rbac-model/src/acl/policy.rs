@@ -460,7 +460,13 @@ mod tests {
               capabilities = ["read", "list"]
             }
         "#;
-        assert_eq!(AclPolicy::parse(name("p"), templated).unwrap().rules().len(), 1);
+        assert_eq!(
+            AclPolicy::parse(name("p"), templated)
+                .unwrap()
+                .rules()
+                .len(),
+            1
+        );
     }
 
     #[test]
