@@ -20,11 +20,8 @@ from conftest import start
 
 
 @pytest.fixture(scope="module")
-def server():
-    with tempfile.TemporaryDirectory() as tmp:
-        kw = start(Path(tmp) / "data")
-        yield kw
-        assert kw.stop() == 0
+def server(keyward):
+    return keyward
 
 
 def root_of(kw):
