@@ -59,6 +59,25 @@ const NANOS_PER: [(&str, u128); 8] = [
     ("h", 3_600_000_000_000),
 ];
 
+/// Go's `leadingFraction`: the digits as an integer, as many as fit, and
+/// the power of ten they were scaled by; digits past that are ignored.
+fn leading_fraction(digits: &str) -> (u64, f64) {
+    let mut x: u64 = 0;
+    let mut scale = 1.0;
+    for d in digits.bytes() {
+        if x > (i64::MAX as u64) / 10 {
+            break;
+        }
+        let y = x * 10 + u64::from(d - b'0');
+        if y > 1 << 63 {
+            break;
+        }
+        x = y;
+        scale *= 10.0;
+    }
+    (x, scale)
+}
+
 /// `time.ParseDuration`: nanoseconds, or Go's error text.
 pub(crate) fn parse_go_duration(orig: &str) -> Result<i64, String> {
     let invalid = || format!("time: invalid duration {}", go_quote(orig));
@@ -117,15 +136,10 @@ pub(crate) fn parse_go_duration(orig: &str) -> Result<i64, String> {
             int_part.parse().map_err(|_| invalid())?
         };
         let mut value = whole.checked_mul(*per).ok_or_else(invalid)?;
-        if !frac_part.is_empty() {
-            // Go keeps the fraction to nanosecond precision, truncating.
-            let mut scale: u128 = 1;
-            let mut frac: u128 = 0;
-            for d in frac_part.bytes().take(30) {
-                frac = frac * 10 + u128::from(d - b'0');
-                scale *= 10;
-            }
-            value += frac * per / scale;
+        let (frac, scale) = leading_fraction(frac_part);
+        if frac > 0 {
+            // As Go: in float64, which is nanosecond-exact for fractions of hours.
+            value += (frac as f64 * (*per as f64 / scale)) as u128;
         }
         total = total.checked_add(value).ok_or_else(invalid)?;
         if total > i64::MAX as u128 + u128::from(negative) {
@@ -167,6 +181,35 @@ pub(crate) fn parse_duration_secs(input: &str) -> Result<i64, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_fractions_keep_what_fits_as_go_does() {
+        // 30 digits of fraction of an hour overflowed the old integer sum.
+        assert_eq!(
+            parse_go_duration("0.999999999999999999999999999999h"),
+            Ok(3_600_000_000_000)
+        );
+        assert_eq!(parse_go_duration("1.5h"), Ok(5_400_000_000_000));
+        assert_eq!(parse_go_duration("0.000000001s"), Ok(1));
+        assert_eq!(parse_go_duration("1.0000000009s"), Ok(1_000_000_000));
+    }
+
+    proptest::proptest! {
+        /// Whatever the text, the parser answers (no panic), and what it
+        /// accepts is what a sum of its parts gives.
+        #[test]
+        fn any_text_parses_or_is_refused(text in "[-+]?([0-9]{0,25}(\\.[0-9]{0,40})?(ns|us|µs|ms|s|m|h|x)?){1,4}") {
+            let _ = parse_go_duration(&text);
+            let _ = parse_duration_secs(&text);
+        }
+
+        #[test]
+        fn whole_units_add_up(h in 0u64..1000, m in 0u64..1000, s in 0u64..1000) {
+            let text = format!("{h}h{m}m{s}s");
+            let expected = ((h * 3600 + m * 60 + s) * 1_000_000_000) as i64;
+            proptest::prop_assert_eq!(parse_go_duration(&text), Ok(expected));
+        }
+    }
 
     #[test]
     fn floats() {
@@ -221,3 +264,4 @@ mod tests {
         assert!(parse_go_duration(".s").is_err());
     }
 }
+
