@@ -86,6 +86,16 @@ pub mod upgrade;
 mod vault;
 
 pub use api::{Api, ApiConfig, ConnInfo, Services};
+
+/// Go's parsers as Vault applies them to request fields (`time.ParseDuration`,
+/// `parseutil.ParseDurationSecond`, `strconv`), for the fuzz targets; not a
+/// supported API.
+#[doc(hidden)]
+pub mod go_parsers {
+    pub use crate::vault::goparse::{
+        parse_bool, parse_duration_secs, parse_float, parse_go_duration, parse_int,
+    };
+}
 pub use audit::{AuditSettings, LogLevelsHook};
 pub use ctx::Body;
 pub use error::Error;

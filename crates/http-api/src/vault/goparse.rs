@@ -9,7 +9,7 @@ pub(crate) fn go_quote(s: &str) -> String {
 }
 
 /// `strconv.ParseInt(s, 10, 64)`: the reason on failure.
-pub(crate) fn parse_int(s: &str) -> Result<i64, &'static str> {
+pub fn parse_int(s: &str) -> Result<i64, &'static str> {
     let digits = s.strip_prefix(['+', '-']).unwrap_or(s);
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return Err("invalid syntax");
@@ -19,7 +19,7 @@ pub(crate) fn parse_int(s: &str) -> Result<i64, &'static str> {
 
 /// `strconv.ParseFloat(s, 64)` for the decimal forms (digits, a point, an
 /// exponent, `inf`, `nan`): the value, or Go's reason.
-pub(crate) fn parse_float(s: &str) -> Result<f64, &'static str> {
+pub fn parse_float(s: &str) -> Result<f64, &'static str> {
     let body = s.strip_prefix(['+', '-']).unwrap_or(s);
     let named = ["inf", "infinity", "nan"]
         .iter()
@@ -40,7 +40,7 @@ pub(crate) fn parse_float(s: &str) -> Result<f64, &'static str> {
 }
 
 /// `strconv.ParseBool`.
-pub(crate) fn parse_bool(s: &str) -> Option<bool> {
+pub fn parse_bool(s: &str) -> Option<bool> {
     match s {
         "1" | "t" | "T" | "TRUE" | "true" | "True" => Some(true),
         "0" | "f" | "F" | "FALSE" | "false" | "False" => Some(false),
@@ -79,7 +79,7 @@ fn leading_fraction(digits: &str) -> (u64, f64) {
 }
 
 /// `time.ParseDuration`: nanoseconds, or Go's error text.
-pub(crate) fn parse_go_duration(orig: &str) -> Result<i64, String> {
+pub fn parse_go_duration(orig: &str) -> Result<i64, String> {
     let invalid = || format!("time: invalid duration {}", go_quote(orig));
     let mut s = orig;
     let mut negative = false;
@@ -153,7 +153,7 @@ pub(crate) fn parse_go_duration(orig: &str) -> Result<i64, String> {
 
 /// Vault's `parseutil.ParseDurationSecond` of a string, in whole seconds
 /// (may be negative; the caller refuses that).
-pub(crate) fn parse_duration_secs(input: &str) -> Result<i64, String> {
+pub fn parse_duration_secs(input: &str) -> Result<i64, String> {
     let s = input.trim();
     if s.is_empty() {
         return Ok(0);
@@ -264,4 +264,3 @@ mod tests {
         assert!(parse_go_duration(".s").is_err());
     }
 }
-
