@@ -207,3 +207,19 @@ def test_rules_and_settings_survive_a_restart():
             assert status == 429 and headers["X-Ratelimit-Limit"] == "1"
         finally:
             assert kw.stop() == 0
+
+
+def test_quota_writes_need_update_as_in_vault(server, root):
+    """No existence check on quotas: creating one is an `update`, as OpenBao
+    answers (checked by hand against 2.7.2: update-only creates, create-only
+    is refused)."""
+    root.sys.create_or_update_policy(name="quota-update", policy='path "sys/quotas/*" { capabilities = ["update"] }')
+    root.sys.create_or_update_policy(name="quota-create", policy='path "sys/quotas/*" { capabilities = ["create"] }')
+    update = hvac.Client(url=server.url, verify=server.ca,
+                         token=root.auth.token.create(policies=["quota-update"])["auth"]["client_token"])
+    create = hvac.Client(url=server.url, verify=server.ca,
+                         token=root.auth.token.create(policies=["quota-create"])["auth"]["client_token"])
+    update.sys.create_or_update_quota(name="by-update", rate=100000)
+    with pytest.raises(exceptions.Forbidden):
+        create.sys.create_or_update_quota(name="by-create", rate=100000, path="sys/")
+    assert root.sys.list_quotas()["data"]["keys"] == ["by-update"]
