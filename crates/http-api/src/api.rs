@@ -26,7 +26,8 @@ use crate::security::{Security, Snapshot};
 use crate::state::{CLUSTER_PATH, ClusterInfo, State};
 use crate::vault::mounts::{Mount, Mounts};
 use crate::vault::policies::Policies;
-use crate::vault::quotas::{Quotas, Take};
+use crate::vault::quotas::Quotas;
+use crate::vault::quotas::enforce::{Quota, enforce, headers};
 use arc_swap::ArcSwap;
 
 use crate::metrics::{Metrics, RotationKind};
@@ -565,7 +566,8 @@ impl Api {
         // its token included.
         let mut counted = None;
         if path.starts_with("/v1/") {
-            match self.rate_limit(&parts, &conn, request_id) {
+            let state = self.state();
+            match enforce(&state, &self.life.metrics, &parts, &conn, request_id) {
                 Quota::NotCounted => {}
                 Quota::Counted(take) => counted = Some(take),
                 Quota::Refused(refused) => return (refused, Family::Vault),
@@ -573,66 +575,9 @@ impl Api {
         }
         let (mut response, family) = self.route_and_run(parts, body, conn, request_id).await;
         if let Some(take) = counted {
-            rate_limit_headers(&mut response, take);
+            headers(&mut response, take);
         }
         (response, family)
-    }
-
-    /// Counts a `/v1` request under the rate-limit quota that applies, if
-    /// any.
-    fn rate_limit(&self, parts: &http::request::Parts, conn: &ConnInfo, request_id: &str) -> Quota {
-        let Some(client) = conn.remote_addr.map(|a| a.ip()) else {
-            return Quota::NotCounted;
-        };
-        let state = self.state();
-        let full = parts.uri.path();
-        let rel = full.strip_prefix("/v1/").unwrap_or_default();
-        // Vault counts a LIST on the path with its trailing slash.
-        let rel: std::borrow::Cow<'_, str> = if parts.method == list_method() && !rel.ends_with('/')
-        {
-            format!("{rel}/").into()
-        } else {
-            rel.into()
-        };
-        let Some(verdict) = state.quotas.check(
-            &rel,
-            |p| state.mounts.matching_mount(p),
-            client,
-            std::time::Instant::now(),
-        ) else {
-            return Quota::NotCounted;
-        };
-        if verdict.take.allowed() {
-            return match verdict.headers {
-                true => Quota::Counted(verdict.take),
-                false => Quota::NotCounted,
-            };
-        }
-        self.life.metrics.rate_limited();
-        tracing::debug!(target: "keyward::quotas", path = %rel, client = %client, "rate limit quota exceeded");
-        if verdict.audit {
-            let view = RequestView {
-                method: &parts.method,
-                path: full,
-                query: parts.uri.query(),
-                headers: &parts.headers,
-                remote: Some(client),
-                request_id,
-                secret_bodies: crate::audit::secret_bodies(Family::Vault),
-            };
-            state
-                .audit
-                .rest(AuditCategory::FailedLogin, &view, Who::default());
-        }
-        let mut response = VaultError::new(
-            http::StatusCode::TOO_MANY_REQUESTS,
-            format!("request path {rel:?}: rate limit quota exceeded"),
-        )
-        .into_response();
-        if verdict.headers {
-            rate_limit_headers(&mut response, verdict.take);
-        }
-        Quota::Refused(response)
     }
 
     /// Routes an admitted request, authenticates and authorizes it, and runs
@@ -1178,45 +1123,6 @@ const NO_USER: &str = "<NONE>";
 
 /// True when a header name starts with the plugin's internal prefix
 /// (`_opendistro_security_`): such a request is spoofing the plugin.
-/// What the rate-limit quotas decided for a request.
-enum Quota {
-    /// No rule counts it, or its headers are off.
-    NotCounted,
-    /// Admitted; the answer carries the rule's headers.
-    Counted(Take),
-    /// Over the quota: this is the answer.
-    Refused(Response<Body>),
-}
-
-/// Vault's rate-limit headers (with `enable_rate_limit_response_headers`):
-/// the window's limit, what is left and when it resets, in whole seconds;
-/// `Retry-After` on a refusal. A blocked client gets only `Retry-After`.
-fn rate_limit_headers(response: &mut Response<Body>, take: Take) {
-    let secs = |d: std::time::Duration| http::HeaderValue::from(d.as_secs());
-    let headers = response.headers_mut();
-    let (limit, remaining, reset, retry) = match take {
-        Take::Allowed {
-            limit,
-            remaining,
-            reset,
-        } => (Some(limit), remaining, reset, None),
-        Take::Exhausted {
-            limit,
-            reset,
-            retry_after,
-        } => (Some(limit), 0, reset, Some(retry_after)),
-        Take::Blocked { retry_after } => (None, 0, std::time::Duration::ZERO, Some(retry_after)),
-    };
-    if let Some(retry) = retry {
-        headers.insert(http::header::RETRY_AFTER, secs(retry));
-    }
-    if let Some(limit) = limit {
-        headers.insert("x-ratelimit-limit", http::HeaderValue::from(limit));
-        headers.insert("x-ratelimit-remaining", http::HeaderValue::from(remaining));
-        headers.insert("x-ratelimit-reset", secs(reset));
-    }
-}
-
 fn has_bad_headers(headers: &http::HeaderMap) -> bool {
     const PREFIX: &str = "_opendistro_security_";
     headers.keys().any(|k| {

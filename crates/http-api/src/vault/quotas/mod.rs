@@ -10,6 +10,7 @@
 //! an exempt prefix (by default `sys/health` and the seal and recovery
 //! paths) are never counted.
 
+pub(crate) mod enforce;
 mod limiter;
 mod rule;
 
