@@ -2,8 +2,8 @@
 //!
 //! `chaos [ROUNDS] [--disk-full]`. Each round starts the real server on the
 //! same data dir, lets four clients write across every API family (transit
-//! keys, Vault policies and tokens, OpenSearch users, Atlassian secrets, a
-//! transit rotation counter), kills the server with SIGKILL at a random
+//! keys, Vault policies, tokens and rate-limit quotas, OpenSearch users,
+//! Atlassian secrets, a transit rotation counter), kills the server with SIGKILL at a random
 //! moment, restarts it and checks that every write the server acknowledged
 //! is there. With `--disk-full` it then runs the server on a small tmpfs,
 //! fills the disk, and checks that writes are refused with 503 and a clear
@@ -40,6 +40,11 @@ enum Write {
     },
     /// The shared key `counter` was rotated to at least this version.
     Rotation(u64),
+    /// A rate-limit quota on its own path.
+    Quota {
+        name: String,
+        path: String,
+    },
 }
 
 /// A small deterministic generator (xorshift64*); the seed is printed so a
@@ -141,6 +146,20 @@ fn write_one(client: &Client, kind: u64, id: &str) -> Option<Write> {
                 .filter(|r| ok(r.status))
                 .map(|_| Write::Secret { name, value })
         }
+        5 => {
+            let name = format!("q-{id}");
+            let path = format!("sys/policies/acl/{name}");
+            client
+                .send(
+                    "POST",
+                    &format!("/v1/sys/quotas/rate-limit/{name}"),
+                    &[],
+                    Some(&bytes(json!({"rate": 100000, "path": path}))[..]),
+                )
+                .ok()
+                .filter(|r| ok(r.status))
+                .map(|_| Write::Quota { name, path })
+        }
         _ => client
             .send("POST", "/v1/transit/keys/counter/rotate", &[], None)
             .ok()
@@ -199,6 +218,12 @@ fn check(server: &Server, write: &Write) -> Result<(), String> {
                 .then_some(())
                 .ok_or(format!("secret {name}: {} {}", r.status, r.body))
         }
+        Write::Quota { name, path } => {
+            let r = get(&root, &format!("/v1/sys/quotas/rate-limit/{name}"), &[])?;
+            (r.status == 200 && r.json()["data"]["path"] == path.as_str())
+                .then_some(())
+                .ok_or(format!("quota {name}: {} {}", r.status, r.body))
+        }
         Write::Rotation(version) => {
             let r = get(&root, "/v1/transit/keys/counter", &[])?;
             let latest = r.json()["data"]["latest_version"].as_u64().unwrap_or(0);
@@ -220,7 +245,7 @@ fn write_until(server: &Server, round: u64, stop: &AtomicBool) -> Vec<Write> {
                 let mut n = 0u64;
                 while !stop.load(Ordering::Relaxed) {
                     let id = format!("{round}-{client_no}-{n}");
-                    let kind = (n + client_no as u64) % 6;
+                    let kind = (n + client_no as u64) % 7;
                     if let Some(w) = write_one(&client, kind, &id) {
                         acked.lock().unwrap().push(w);
                     }
