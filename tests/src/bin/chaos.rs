@@ -47,6 +47,23 @@ enum Write {
     },
 }
 
+impl Write {
+    /// How many kinds there are.
+    const KINDS: usize = 7;
+
+    fn kind(&self) -> &'static str {
+        match self {
+            Write::TransitKey(_) => "transit_key",
+            Write::Policy { .. } => "acl_policy",
+            Write::Token(_) => "token",
+            Write::User(_) => "internal_user",
+            Write::Secret { .. } => "secret",
+            Write::Rotation(_) => "rotation",
+            Write::Quota { .. } => "quota",
+        }
+    }
+}
+
 /// A small deterministic generator (xorshift64*); the seed is printed so a
 /// failing campaign can be replayed.
 struct Rng(u64);
@@ -245,7 +262,7 @@ fn write_until(server: &Server, round: u64, stop: &AtomicBool) -> Vec<Write> {
                 let mut n = 0u64;
                 while !stop.load(Ordering::Relaxed) {
                     let id = format!("{round}-{client_no}-{n}");
-                    let kind = (n + client_no as u64) % 7;
+                    let kind = (n + client_no as u64) % Write::KINDS as u64;
                     if let Some(w) = write_one(&client, kind, &id) {
                         acked.lock().unwrap().push(w);
                     }
@@ -304,9 +321,21 @@ fn crash_rounds(rounds: u64, rng: &mut Rng) -> Value {
             all.len()
         );
     }
+    // Every kind of write must have been acknowledged at least once, or the
+    // campaign proved nothing about it.
+    let mut by_kind = std::collections::BTreeMap::<&str, usize>::new();
+    for w in &all {
+        *by_kind.entry(w.kind()).or_default() += 1;
+    }
+    assert_eq!(
+        by_kind.len(),
+        Write::KINDS,
+        "kinds acknowledged: {by_kind:?}"
+    );
     json!({
         "rounds": rounds,
         "acknowledged_writes": all.len(),
+        "acknowledged_by_kind": by_kind,
         "lost_writes": 0,
         "seconds": started.elapsed().as_secs(),
     })
