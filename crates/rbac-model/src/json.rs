@@ -7,7 +7,11 @@ use serde_json::{Map, Value};
 
 use crate::ValidationFailure;
 
-/// Parses `bytes` as JSON, refusing duplicate object keys anywhere.
+/// The prefix of the object keys serde_json gives a meaning of its own.
+const RESERVED_KEY_PREFIX: &str = "$serde_json::private::";
+
+/// Parses `bytes` as JSON, refusing duplicate object keys anywhere, and the
+/// keys serde_json reserves (`$serde_json::private::...`).
 pub fn parse_strict(bytes: &[u8]) -> Result<Value, ValidationFailure> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let StrictValue(v) =
@@ -66,6 +70,13 @@ impl<'de> Visitor<'de> for StrictVisitor {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let mut out = Map::new();
         while let Some(key) = map.next_key::<String>()? {
+            // serde_json reads an object with one of its private keys as
+            // something else (`{"$serde_json::private::RawValue": "[1]"}` is
+            // `[1]`), so a document accepted here would be another document,
+            // or none, when read back: such keys are refused.
+            if key.starts_with(RESERVED_KEY_PREFIX) {
+                return Err(de::Error::custom(format!("reserved key {key}")));
+            }
             let StrictValue(v) = map.next_value()?;
             if out.insert(key.clone(), v).is_some() {
                 return Err(de::Error::custom(format!("duplicate key {key}")));
@@ -114,6 +125,16 @@ mod tests {
         assert!(parse_strict(br#"{"a":[{"c":1,"c":1}]}"#).is_err());
         assert!(parse_strict(b"{").is_err());
         assert!(parse_strict(b"{} x").is_err());
+    }
+
+    /// The `strict_json` fuzz target's crash (crash-8be95c8f): serde_json
+    /// read this document as something else; keys like it are refused.
+    #[test]
+    fn serde_json_private_keys_are_refused() {
+        assert!(parse_strict(br#"{"a":{"$serde_json::private::RawValue":0}}"#).is_err());
+        assert!(parse_strict(br#"{"$serde_json::private::RawValue":"[1]"}"#).is_err());
+        assert!(parse_strict(br#"[{"$serde_json::private::Number":"1"}]"#).is_err());
+        assert!(parse_strict(br#"{"$serde_json":1, "private::RawValue":2}"#).is_ok());
     }
 
     #[test]
