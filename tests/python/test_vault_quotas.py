@@ -179,13 +179,18 @@ def test_headers_blocking_metrics_and_audit(server, root):
     assert status == 429
     assert 27 <= int(headers["Retry-After"]) <= 29 and "X-Ratelimit-Limit" not in headers
     assert metric() == before + 2
-    # Each refusal is audited as the plugin audits a blocked client.
-    time.sleep(1.5)  # the audit log is written asynchronously
-    events = [json.loads(l) for l in (server.data_dir / "audit.log").read_text().splitlines() if l]
-    refused = [e for e in events if e.get("audit_category") == "FAILED_LOGIN"
-               and e.get("audit_rest_request_path") == "/v1/sys/policy"
-               and e.get("audit_request_remote_address") == "127.0.0.4"]
-    assert len(refused) == 2, refused
+    # Each refusal is audited as the plugin audits a blocked client (the
+    # audit log is written by its own thread: wait for the lines).
+    def refusals():
+        events = [json.loads(l) for l in (server.data_dir / "audit.log").read_text().splitlines() if l]
+        return [e for e in events if e.get("audit_category") == "FAILED_LOGIN"
+                and e.get("audit_rest_request_path") == "/v1/sys/policy"
+                and e.get("audit_request_remote_address") == "127.0.0.4"]
+
+    deadline = time.time() + 15
+    while len(refusals()) < 2 and time.time() < deadline:
+        time.sleep(0.1)
+    assert len(refusals()) == 2, refusals()
 
 
 def test_rules_and_settings_survive_a_restart():
