@@ -186,7 +186,7 @@ impl Authenticator {
                     self.failures.record_failure(ip, None);
                     return AuthOutcome::Failed;
                 }
-                match self.basic(&user, password, config, generation).await {
+                match self.logins.login(&user, password, config, generation).await {
                     Some(p) => AuthOutcome::Principal(p),
                     None => {
                         self.failures.record_failure(ip, Some(&user));
@@ -195,16 +195,6 @@ impl Authenticator {
                 }
             }
         }
-    }
-
-    async fn basic(
-        &self,
-        user: &str,
-        password: SecretString,
-        config: &SecurityConfig,
-        generation: u64,
-    ) -> Option<Principal> {
-        self.logins.login(user, password, config, generation).await
     }
 
     /// Logins in the cache now.
